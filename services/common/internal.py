@@ -1,0 +1,34 @@
+"""Calls to another service's HTTP API, forwarding the caller's access token and request id."""
+
+import logging
+from typing import Any
+
+import aiohttp
+from aiohttp import web
+
+from .auth import Principal
+from .errors import ApiError
+from .web import REQUEST_ID_HEADER, DependencyUnavailable
+
+log = logging.getLogger(__name__)
+
+
+async def call_service(http: aiohttp.ClientSession, request: web.Request, method: str, url: str,
+                       caller: Principal, dependency: str, **kwargs: Any) -> tuple[int, Any]:
+    """Return (status, JSON body); a connection failure or 5xx becomes a 503 for our caller."""
+    headers = {"Authorization": f"Bearer {caller.token}",
+               REQUEST_ID_HEADER: request.get("request_id", ""),
+               "Accept-Language": request.headers.get("Accept-Language", "zh-CN")}
+    try:
+        async with http.request(method, url, headers=headers, **kwargs) as response:
+            body = await response.json(content_type=None) if response.content_length != 0 else None
+            status = response.status
+    except (aiohttp.ClientError, TimeoutError, ValueError) as e:
+        log.warning("call %s %s failed: %r", method, url, e)
+        raise DependencyUnavailable(dependency) from e
+    if status >= 500:
+        log.warning("call %s %s answered %d", method, url, status)
+        raise DependencyUnavailable(dependency)
+    if status == 401:
+        raise ApiError(401, "auth.invalid_token")
+    return status, body
