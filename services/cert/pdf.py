@@ -23,7 +23,7 @@ FONT_NAME = "WQYMicroHei"
 FONT_PATH_ENV = "TALENT_CJK_FONT"
 
 # TrueType-outlined CJK fonts from common Linux packages. Noto CJK .ttc files are left out because they
-# have CFF outlines, which reportlab's TTFont rejects.
+# have CFF outlines, which reportlab's TTFont (5.1) rejects.
 KNOWN_FONT_PATHS = (
     "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",
     "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc",
@@ -162,7 +162,9 @@ def _draw_issuer(canvas: Canvas, font_name: str, cert: CertificateContent) -> No
     canvas.setFont(font_name, 14)
     canvas.drawRightString(right_x, 40 * mm, f"颁发机构 Issuer：{cert.issuer_name}")
     canvas.drawRightString(
-        right_x, 30 * mm, f"颁发日期 Issued on：{issued.year}年{issued.month}月{issued.day}日 ({issued.isoformat()})"
+        right_x,
+        30 * mm,
+        f"颁发日期 Issued on：{issued.year}年{issued.month}月{issued.day}日 ({issued.isoformat()})",
     )
 
 

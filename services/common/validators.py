@@ -26,15 +26,15 @@ _LICENCE_VERSION = re.compile(r"[0-9]{3}")
 
 
 def normalize_id_number(value: str) -> str:
-    """Strip surrounding whitespace and upper-case a trailing check character x."""
+    """Strip surrounding whitespace and upper-case the value, so a check character x becomes X."""
     return value.strip().upper()
 
 
 def id_number_check_char(first17: str) -> str:
     """Compute the GB 11643-1999 check character for the first 17 digits of an ID number."""
     if not _DIGITS_17.fullmatch(first17):
-        raise ValueError(f"expected 17 digits, got {len(first17)} characters: {first17!r}")
-    total = sum(int(digit) * weight for digit, weight in zip(first17, _ID_WEIGHTS))
+        raise ValueError(f"invalid ID number body {first17!r}: expected 17 ASCII digits")
+    total = sum(int(digit) * weight for digit, weight in zip(first17, _ID_WEIGHTS, strict=True))
     return _ID_CHECK_CHARS[total % 11]
 
 
@@ -76,12 +76,17 @@ def normalize_uscc(value: str) -> str:
 def uscc_check_char(first17: str) -> str:
     """Compute the GB 32100-2015 check character for the first 17 characters of a USCC."""
     if len(first17) != 17:
-        raise ValueError(f"expected 17 characters, got {len(first17)}: {first17!r}")
+        raise ValueError(f"invalid USCC body {first17!r}: expected 17 characters, got {len(first17)}")
     invalid = sorted({char for char in first17 if char not in _USCC_ALPHABET})
     if invalid:
-        raise ValueError(f"characters not allowed in a USCC: {''.join(invalid)!r} in {first17!r}")
+        raise ValueError(
+            f"invalid USCC body {first17!r}: {''.join(invalid)!r} not in {_USCC_ALPHABET!r} "
+            "(digits and upper-case letters except I, O, S, V, Z)"
+        )
 
-    total = sum(_USCC_ALPHABET.index(char) * weight for char, weight in zip(first17, _USCC_WEIGHTS))
+    total = sum(
+        _USCC_ALPHABET.index(char) * weight for char, weight in zip(first17, _USCC_WEIGHTS, strict=True)
+    )
     return _USCC_ALPHABET[(31 - total % 31) % 31]
 
 
@@ -115,15 +120,22 @@ def certificate_identifier_check_char(body: str) -> str:
     for char in body:
         value = _MOD_37_36_ALPHABET.find(char)
         if value < 0:
-            raise ValueError(f"character {char!r} not allowed in a MOD 37,36 body: {body!r}")
+            raise ValueError(f"invalid character {char!r} in MOD 37,36 body {body!r}: expected 0-9 or A-Z")
         remainder = (product + value) % modulus or modulus
         product = remainder * 2 % (modulus + 1)
     return _MOD_37_36_ALPHABET[(modulus + 1 - product) % modulus]
 
 
 def make_certificate_identifier(type_code: str, issuer_uscc: str, serial: str, version: int = 1) -> str:
-    """Build a GB/T 36904 licence identifier with its check character."""
+    """Build a GB/T 36904 licence identifier with its check character.
+
+    Raises ValueError if a part is empty or contains anything but 0-9 and A-Z, or `version` is outside 1-999.
+    """
+    if not 1 <= version <= 999:
+        raise ValueError(f"invalid licence identifier version {version}: expected 1-999")
     parts = [type_code, issuer_uscc, serial, f"{version:03d}"]
+    if not all(parts):
+        raise ValueError(f"invalid licence identifier parts {parts!r}: expected no empty part")
     check_char = certificate_identifier_check_char("".join(parts))
     return ".".join([_LICENCE_ROOT_OID, *parts, check_char])
 
@@ -141,9 +153,8 @@ def is_valid_certificate_identifier(identifier: str) -> bool:
     if not _LICENCE_VERSION.fullmatch(body_parts[-1]):
         return False
 
-    # The check covers type code, issuer code, serial and version, not the root OID. Verified on the
-    # published example 1.2.156.3005.2.11100000000013338W032.11220000013544541J.2430599.001.F, which
-    # gives F this way and W with the root OID included.
+    # The check covers the parts after the root OID. Verified: this gives F for the published example
+    # 1.2.156.3005.2.11100000000013338W032.11220000013544541J.2430599.001.F, while including the root gives W.
     try:
         return certificate_identifier_check_char("".join(body_parts)) == check_char
     except ValueError:

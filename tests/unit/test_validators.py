@@ -1,4 +1,6 @@
+import json
 from datetime import date
+from pathlib import Path
 
 import pytest
 
@@ -17,6 +19,7 @@ from services.common.validators import (
     uscc_check_char,
 )
 
+FIXTURES_DIR = Path(__file__).parent.parent / "fixtures"
 PUBLISHED_IDENTIFIER = "1.2.156.3005.2.11100000000013338W032.11220000013544541J.2430599.001.F"
 
 
@@ -149,7 +152,7 @@ def test_certificate_identifier_published_example() -> None:
 
 
 def test_certificate_identifier_check_char() -> None:
-    body = "11100000000013338W032" "11220000013544541J" "2430599" "001"
+    body = "".join(["11100000000013338W032", "11220000013544541J", "2430599", "001"])
 
     assert certificate_identifier_check_char(body) == "F"
 
@@ -185,3 +188,26 @@ def test_make_certificate_identifier() -> None:
     identifier = make_certificate_identifier("11100000000013338W032", "11220000013544541J", "2430599")
 
     assert identifier == PUBLISHED_IDENTIFIER
+
+
+@pytest.mark.parametrize(
+    ("serial", "version"), [("2430599", 1000), ("2430599", 0), ("2430.599", 1), ("a1", 1), ("", 1)]
+)
+def test_make_certificate_identifier_invalid(serial: str, version: int) -> None:
+    with pytest.raises(ValueError):
+        make_certificate_identifier("11100000000013338W032", "11220000013544541J", serial, version)
+
+
+def test_fixture_person_identifiers() -> None:
+    person = json.loads((FIXTURES_DIR / "person.json").read_text(encoding="utf-8"))
+
+    assert is_valid_id_number(person["id_number"])
+    assert is_valid_mobile(person["mobile"])
+    assert person["id_number"][6:14] == person["application"]["basic_info"]["birth_date"].replace("-", "")
+
+
+def test_fixture_unit_identifiers() -> None:
+    unit = json.loads((FIXTURES_DIR / "unit.json").read_text(encoding="utf-8"))
+
+    assert is_valid_uscc(unit["uscc"])
+    assert is_valid_mobile(unit["contact_mobile"])
