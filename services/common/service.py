@@ -70,7 +70,11 @@ def create_service_app(spec: ServiceSpec, settings: Settings) -> web.Application
     app.router.add_get("/readyz", _readyz)
     app.router.add_get("/metrics", metrics_handler)
     openapi = spec.api.openapi()
-    app.router.add_get("/openapi.json", lambda request: json_response(openapi))
+
+    async def openapi_document(request: web.Request) -> web.Response:
+        return json_response(openapi)
+
+    app.router.add_get("/openapi.json", openapi_document)
     spec.api.add_to(app)
     return app
 

@@ -191,7 +191,8 @@ def make_middlewares(service: str, verifier: TokenVerifier | None, registry: Col
             route = request.match_info.route.resource.canonical if request.match_info.route.resource else "?"
             requests.labels(request.method, route, str(status)).inc()
             latency.labels(request.method, route).observe(time.perf_counter() - started)
-        response.headers[REQUEST_ID_HEADER] = request_id
+        if not response.prepared:
+            response.headers[REQUEST_ID_HEADER] = request_id
         return response
 
     @web.middleware
