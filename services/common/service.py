@@ -47,6 +47,8 @@ class ServiceSpec:
     contexts: list[Context] = field(default_factory=list)
     # Client body limit for this service's own endpoints.
     max_body_bytes: int | None = None
+    # Routes served only when TALENT_DEV_ENDPOINTS is true; they stay out of the OpenAPI document.
+    dev_api: Api | None = None
 
 
 def create_service_app(spec: ServiceSpec, settings: Settings) -> web.Application:
@@ -76,6 +78,8 @@ def create_service_app(spec: ServiceSpec, settings: Settings) -> web.Application
 
     app.router.add_get("/openapi.json", openapi_document)
     spec.api.add_to(app)
+    if spec.dev_api is not None and settings.dev_endpoints:
+        spec.dev_api.add_to(app)
     return app
 
 

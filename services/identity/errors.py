@@ -1,0 +1,74 @@
+"""Error codes of the identity service, with Chinese and English messages."""
+
+from services.common.errors import Message, register_messages
+
+register_messages({
+    "identity.mobile_invalid": Message("手机号码格式不正确，请填写 11 位大陆手机号码",
+                                       "Invalid mobile number; use an 11-digit mainland number"),
+    "identity.id_number_invalid": Message(
+        "公民身份号码（身份证号）无效，请核对 18 位号码、出生日期和末位校验码",
+        "Invalid ID number (公民身份号码); check the 18 characters, the birth date and the check character"),
+    "identity.uscc_invalid": Message(
+        "统一社会信用代码无效，请核对 18 位代码和末位校验码",
+        "Invalid unified social credit code (统一社会信用代码); "
+        "check the 18 characters and the check character"),
+    "identity.real_name_invalid": Message("姓名应为 2 至 30 个字符", "The name must be 2 to 30 characters"),
+    "identity.account_invalid": Message(
+        "账号应为 3 至 32 位小写字母、数字或 . _ -，以字母开头，且不能是统一社会信用代码",
+        "The account must be 3 to 32 lower-case letters, digits or . _ -, start with a letter, "
+        "and must not be a unified social credit code"),
+    "identity.password_length": Message("密码长度应为 8 至 32 位", "The password must be 8 to 32 characters"),
+    "identity.password_characters": Message(
+        "密码只能包含英文字母、数字和英文符号，不能包含空格",
+        "The password may contain only ASCII letters, digits and symbols, without spaces"),
+    "identity.password_classes": Message(
+        "密码须至少包含大写字母、小写字母、数字、符号中的三类",
+        "The password needs at least three of: upper-case letters, lower-case letters, digits, symbols"),
+    "identity.password_contains_identity": Message(
+        "密码不能包含手机号码、身份证号或统一社会信用代码",
+        "The password must not contain the mobile number, ID number or unified social credit code"),
+    "identity.captcha_invalid": Message(
+        "图形验证码错误或已失效", "Wrong or expired captcha",
+        "图形验证码错误或已失效，请刷新验证码后重新填写。",
+        "The captcha is wrong, expired or already used; load a new captcha and try again."),
+    "identity.sms_code_invalid": Message(
+        "短信验证码错误", "Wrong SMS code",
+        "短信验证码错误，请核对后重新填写。", "The SMS code is wrong; check it and try again."),
+    "identity.sms_code_expired": Message(
+        "短信验证码已失效", "SMS code expired",
+        "短信验证码已过期、已使用或错误次数过多，请重新获取。",
+        "The SMS code is expired, already used or was entered wrongly too often; request a new code."),
+    "identity.sms_too_frequent": Message(
+        "短信发送过于频繁", "SMS codes requested too often",
+        "请 {seconds} 秒后再获取短信验证码。", "Request another SMS code in {seconds} seconds."),
+    "identity.sms_unavailable": Message(
+        "短信服务暂不可用", "SMS service unavailable",
+        "短信服务尚未配置，暂时无法发送验证码，请联系管理员。",
+        "No SMS gateway is configured, so no code can be sent; contact the administrator."),
+    "identity.mobile_registered": Message(
+        "该手机号码已注册", "This mobile number is already registered",
+        "该手机号码已注册。如果忘记了密码，请在登录页点击“忘记密码”找回。",
+        "This mobile number is already registered. If you forgot the password, "
+        "use 忘记密码 (forgot password) on the sign-in page."),
+    "identity.id_number_registered": Message(
+        "该身份证号已注册", "This ID number is already registered",
+        "该公民身份号码已注册。如果忘记了密码，请在登录页点击“忘记密码”找回。",
+        "This ID number is already registered. If you forgot the password, "
+        "use 忘记密码 (forgot password) on the sign-in page."),
+    "identity.uscc_registered": Message(
+        "该统一社会信用代码已注册", "This unified social credit code is already registered",
+        "该单位已注册。如果忘记了密码，请在登录页点击“忘记密码”找回。",
+        "This unit is already registered. If you forgot the password, "
+        "use 忘记密码 (forgot password) on the sign-in page."),
+    "identity.account_taken": Message("该账号已存在", "This account already exists",
+                                      "请换一个账号名称。", "Choose another account name."),
+    "identity.invalid_credentials": Message(
+        "账号或密码错误", "Wrong account or password",
+        "账号或密码错误，请核对后重新登录。",
+        "The account or password is wrong; check them and sign in again."),
+    "identity.sign_in_throttled": Message(
+        "登录失败次数过多", "Too many failed sign-ins",
+        "登录失败次数过多，请 {wait_zh}后再试。", "Too many failed sign-ins; try again in {wait_en}."),
+    "identity.refresh_token_invalid": Message(
+        "登录已失效，请重新登录", "The refresh token is invalid or expired; sign in again"),
+})

@@ -1,0 +1,75 @@
+"""Endpoints that create accounts (个人注册, 单位注册, staff) and show the caller's own account."""
+
+import logging
+import uuid
+
+from aiohttp import web
+
+from services.common.errors import ApiError
+from services.common.service import pool_key
+from services.common.web import Api, json_response
+
+from .. import accounts, repository
+from ..domain import Purpose
+from ..resources import active_caller, identity_of, now
+from ..schemas import Created, Profile, Registration, StaffCreation, UnitRegistration
+from ..verification import committing_rejections, use_sms_code
+
+log = logging.getLogger(__name__)
+
+api = Api("identity")
+
+
+@api.post("/registrations", summary="Register a person (个人账号注册) with a register SMS code",
+          body=Registration, response=Created, status=201, public=True)
+async def register_person(request: web.Request, body: Registration) -> web.Response:
+    identity = identity_of(request)
+    at = now()
+
+    async with request.app[pool_key].acquire() as connection, committing_rejections(connection):
+        await use_sms_code(connection, identity, body.mobile, Purpose.REGISTER, body.sms_code, at)
+        user_id = await accounts.register_person(connection, identity, body, at)
+
+    log.info("registered person %s", user_id)
+    return json_response(Created(user_id=str(user_id)), status=201)
+
+
+@api.post("/unit-registrations", summary="Register a recommending unit (推荐单位) by its credit code",
+          body=UnitRegistration, response=Created, status=201, public=True)
+async def register_unit(request: web.Request, body: UnitRegistration) -> web.Response:
+    identity = identity_of(request)
+    at = now()
+
+    async with request.app[pool_key].acquire() as connection, committing_rejections(connection):
+        await use_sms_code(connection, identity, body.contact_mobile, Purpose.REGISTER, body.sms_code, at)
+        user_id = await accounts.register_unit(connection, identity, body, at)
+
+    log.info("registered unit %s as user %s", body.uscc, user_id)
+    return json_response(Created(user_id=str(user_id)), status=201)
+
+
+@api.post("/staff", summary="Create a department reviewer or admin account (admins only)",
+          body=StaffCreation, response=Created, status=201, roles=("admin",))
+async def create_staff(request: web.Request, body: StaffCreation) -> web.Response:
+    caller = await active_caller(request)
+    identity = identity_of(request)
+
+    async with request.app[pool_key].acquire() as connection, connection.transaction():
+        user_id = await accounts.create_staff(connection, identity, body, uuid.UUID(caller.user_id), now())
+
+    log.info("admin %s created %s account %s", caller.user_id, body.role, user_id)
+    return json_response(Created(user_id=str(user_id)), status=201)
+
+
+@api.get("/me", summary="The caller's own account, with ID number and mobile unmasked", response=Profile)
+async def show_me(request: web.Request) -> web.Response:
+    caller = await active_caller(request)
+
+    async with request.app[pool_key].acquire() as connection:
+        account = await repository.account_by_id(connection, uuid.UUID(caller.user_id))
+    if account is None:
+        raise ApiError(401, "auth.invalid_token")
+
+    profile = accounts.profile_of(account, identity_of(request))
+    return json_response(profile.model_dump(mode="json", exclude_none=True),
+                         headers={"Cache-Control": "no-store"})

@@ -1,0 +1,208 @@
+"""Request and response bodies of the identity API."""
+
+import re
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+from pydantic_core import PydanticCustomError
+
+from services.common.validators import (
+    is_valid_id_number,
+    is_valid_mobile,
+    is_valid_uscc,
+    normalize_id_number,
+    normalize_uscc,
+)
+
+from . import errors  # noqa: F401 - registers the identity.* messages used below
+from .domain import Purpose, password_error
+
+_STAFF_ACCOUNT = re.compile(r"[a-z][a-z0-9._-]{2,31}")
+_CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def _mobile(value: str) -> str:
+    value = value.strip()
+    if not is_valid_mobile(value):
+        raise PydanticCustomError("identity.mobile_invalid", "invalid mobile number")
+    return value
+
+
+def _id_number(value: str) -> str:
+    if not is_valid_id_number(value):
+        raise PydanticCustomError("identity.id_number_invalid", "invalid ID number")
+    return normalize_id_number(value)
+
+
+def _uscc(value: str) -> str:
+    if not is_valid_uscc(value):
+        raise PydanticCustomError("identity.uscc_invalid", "invalid unified social credit code")
+    return normalize_uscc(value)
+
+
+def _real_name(value: str) -> str:
+    value = value.strip()
+    if not 2 <= len(value) <= 30 or _CONTROL_CHARACTERS.search(value):
+        raise PydanticCustomError("identity.real_name_invalid", "invalid name")
+    return value
+
+
+def _staff_account(value: str) -> str:
+    value = value.strip().lower()
+    if not _STAFF_ACCOUNT.fullmatch(value) or is_valid_uscc(value):
+        raise PydanticCustomError("identity.account_invalid", "invalid account")
+    return value
+
+
+def _check_password(password: str, info: ValidationInfo, *identity_fields: str) -> str:
+    """Apply the password policy; fields that failed their own validation are absent from info.data."""
+    code = password_error(password, *(info.data.get(name) or "" for name in identity_fields))
+    if code is not None:
+        raise PydanticCustomError(code, "password rejected")
+    return password
+
+
+Mobile = Annotated[str, AfterValidator(_mobile)]
+IdNumber = Annotated[str, AfterValidator(_id_number)]
+Uscc = Annotated[str, AfterValidator(_uscc)]
+RealName = Annotated[str, AfterValidator(_real_name)]
+StaffAccount = Annotated[str, AfterValidator(_staff_account)]
+SmsCode = Annotated[str, Field(min_length=1, max_length=16)]
+
+
+class Request(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class CaptchaAnswer(Request):
+    captcha_id: str = Field(max_length=64)
+    captcha_answer: str = Field(max_length=16)
+
+
+class SmsCodeRequest(CaptchaAnswer):
+    mobile: Mobile
+    purpose: Purpose
+
+
+class Registration(Request):
+    mobile: Mobile
+    sms_code: SmsCode
+    real_name: RealName
+    # 公民身份号码, GB 11643-1999; a lower-case x check character is accepted.
+    id_number: IdNumber
+    password: str
+
+    @field_validator("password")
+    @classmethod
+    def _password(cls, value: str, info: ValidationInfo) -> str:
+        return _check_password(value, info, "mobile", "id_number")
+
+
+class UnitRegistration(Request):
+    # 统一社会信用代码, GB 32100-2015; it is also the unit's sign-in account.
+    uscc: Uscc
+    unit_name: str = Field(min_length=2, max_length=100)
+    contact_name: RealName
+    contact_mobile: Mobile
+    sms_code: SmsCode
+    password: str
+
+    @field_validator("password")
+    @classmethod
+    def _password(cls, value: str, info: ValidationInfo) -> str:
+        return _check_password(value, info, "uscc", "contact_mobile")
+
+
+class StaffCreation(Request):
+    account: StaffAccount
+    name: RealName
+    role: Literal["department_reviewer", "admin"]
+    password: str
+
+    @field_validator("password")
+    @classmethod
+    def _password(cls, value: str, info: ValidationInfo) -> str:
+        return _check_password(value, info)
+
+
+class SignIn(CaptchaAnswer):
+    # A person's mobile or ID number, a unit's 统一社会信用代码, or a staff account.
+    account: str = Field(min_length=1, max_length=64)
+    password: str = Field(min_length=1, max_length=128)
+
+
+class RefreshRequest(Request):
+    refresh_token: str = Field(min_length=1, max_length=128)
+
+
+class DevSmsQuery(BaseModel):
+    mobile: Mobile
+
+
+class Captcha(BaseModel):
+    captcha_id: str
+    image: str = Field(description="PNG image as a data URL")
+    expires_at: datetime
+
+
+class SmsCodeSent(BaseModel):
+    expires_in: int = Field(description="Seconds the code stays valid")
+    resend_in: int = Field(description="Seconds before another code may be requested for this mobile")
+
+
+class DevCaptchaAnswer(BaseModel):
+    answer: str
+
+
+class DevSmsMessage(BaseModel):
+    code: str
+    purpose: Purpose
+    sent_at: datetime
+
+
+class DevSmsMessages(BaseModel):
+    messages: list[DevSmsMessage]
+
+
+class Created(BaseModel):
+    user_id: str
+
+
+class TokenPair(BaseModel):
+    access_token: str
+    refresh_token: str
+    token_type: Literal["Bearer"] = "Bearer"
+    expires_in: int = Field(description="Seconds until the access token expires")
+
+
+class Profile(BaseModel):
+    """The caller's own account; fields of other kinds of account are left out."""
+
+    user_id: str
+    kind: str
+    role: str
+    name: str
+    created_at: datetime
+    mobile: str | None = None
+    id_number: str | None = None
+    id_number_masked: str | None = None
+    uscc: str | None = None
+    unit_name: str | None = None
+    contact_name: str | None = None
+    contact_mobile: str | None = None
+    account: str | None = None
+    first_signed_in_at: datetime | None = None
+
+
+class Jwks(BaseModel):
+    keys: list[dict[str, Any]]
+
+
+class RevokedSession(BaseModel):
+    session_id: str
+    expires_at: datetime
+
+
+class RevokedSessions(BaseModel):
+    sessions: list[RevokedSession]
