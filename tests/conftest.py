@@ -66,7 +66,7 @@ async def test_settings(s3_server: str) -> AsyncIterator[Settings]:
     ports = {name: free_port() for name in ALL_SERVICES}
     settings = Settings(
         env="test", database_url=database_url, broker_prefix=f"test-{run}.", s3_endpoint=s3_server,
-        s3_bucket=f"talent-{run}", admin_password="Admin#2026pass", gateway_port=free_port(),
+        s3_bucket=f"talent-{run}", admin_password="Sys#2026Grading!", gateway_port=free_port(),
         **{f"{name}_port": port for name, port in ports.items()},
         **{f"{name}_url": f"http://127.0.0.1:{port}" for name, port in ports.items()},
     )

@@ -20,7 +20,7 @@ from tests.support import Portal
 
 pytestmark = pytest.mark.e2e
 
-ADMIN_PASSWORD = "Admin#2026e2e"
+ADMIN_PASSWORD = "Sys#2026Journey!"
 SERVICES = ("identity", "binding", "application", "files", "review", "cert")
 
 
