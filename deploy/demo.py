@@ -85,12 +85,14 @@ async def run_journey(portal: Portal, admin_password: str, admin_account: str = 
         "opens_at": (now - timedelta(minutes=1)).isoformat(),
         "closes_at": (now + timedelta(days=30)).isoformat(),
     }, expect=201)
-    await admin.post("application", f"/calls/{call['id']}/publish", expect=200)
+    await admin.post("application", f"/calls/{call['call_id']}/publish", expect=200)
 
     say(f"2. 推荐单位注册并首次登录 / unit registers and signs in: {unit_data['unit_name']}")
     await portal.register_unit(unit_data)
     unit = await portal.login(unit_data["uscc"], unit_data["password"])
-    await unit.put("binding", "/unit/profile", unit_data["profile"] | {"unit_name": unit_data["unit_name"]})
+    profile = unit_data["profile"] | {"unit_name": unit_data["unit_name"], "contact_name": unit_data["contact_name"],
+                                      "contact_phone": unit_data["contact_mobile"]}
+    await unit.put("binding", "/unit/profile", profile)
 
     say(f"3. 个人注册并登录 / applicant registers and signs in: {person_data['real_name']}")
     await portal.register_person(person_data)
@@ -117,7 +119,7 @@ async def run_journey(portal: Portal, admin_password: str, admin_account: str = 
     say("6. 条件自检 / eligibility check")
 
     async def eligible():
-        answer = await person.get("application", "/eligibility", params={"call_id": call["id"]})
+        answer = await person.get("application", "/eligibility", params={"call_id": call["call_id"]})
         return answer if answer["eligible"] else None
 
     answer = await wait_for(eligible, "every eligibility condition to pass")
@@ -125,8 +127,8 @@ async def run_journey(portal: Portal, admin_password: str, admin_account: str = 
         say(f"   {'✓' if condition['passed'] else '✗'} {condition['reason']}")
 
     say("7. 创建申报并逐个保存模块 / create the application and save each module")
-    application = await person.post("application", "/applications", {"call_id": call["id"]}, expect=201)
-    application_id = application["id"]
+    application = await person.post("application", "/applications", {"call_id": call["call_id"]}, expect=201)
+    application_id = application["application_id"]
     seen["application_id"] = application_id
     for module, content in person_data["application"].items():
         await person.put("application", f"/applications/{application_id}/modules/{module}", content)
@@ -158,7 +160,7 @@ async def run_journey(portal: Portal, admin_password: str, admin_account: str = 
 
     say("11. 推荐单位审核 / the unit reviews")
     unit_task = await wait_for_task(unit, "unit", application_id)
-    await unit.post("review", f"/tasks/{unit_task['id']}/decision",
+    await unit.post("review", f"/tasks/{unit_task['task_id']}/decision",
                     {"decision": "approve", "opinion": "材料真实完整，同意推荐。"}, expect=200)
     await expect_status(person, application_id, STATUS_SUBMITTED, seen, say)
 
@@ -169,7 +171,7 @@ async def run_journey(portal: Portal, admin_password: str, admin_account: str = 
                      expect=201)
     department = await portal.login(reviewer_account, "Review#2026dept")
     department_task = await wait_for_task(department, "department", application_id)
-    await department.post("review", f"/tasks/{department_task['id']}/decision",
+    await department.post("review", f"/tasks/{department_task['task_id']}/decision",
                           {"decision": "approve", "opinion": "材料审核通过。"}, expect=200)
     await expect_status(person, application_id, STATUS_MATERIAL_APPROVED, seen, say)
 
@@ -184,7 +186,7 @@ async def run_journey(portal: Portal, admin_password: str, admin_account: str = 
         return progress.get("result")
 
     shown = await wait_for(result_shown, "the result on the applicant's progress page")
-    say(f"   评定结果 / result: {shown['label']}")
+    say(f"   评定结果 / result: {shown['result_label']}")
 
     say("14. 我的证照：下载电子证书 / download the certificate")
 
@@ -193,7 +195,7 @@ async def run_journey(portal: Portal, admin_password: str, admin_account: str = 
         return listing["items"][0] if listing["items"] else None
 
     issued = await wait_for(certificate, "the certificate to be issued", timeout=30)
-    pdf = await person.get("cert", f"/certificates/{issued['id']}/pdf")
+    pdf = await person.get("cert", f"/certificates/{issued['certificate_id']}/pdf")
     if not pdf.startswith(b"%PDF"):
         raise JourneyFailure("the certificate download is not a PDF")
     OUTPUT.mkdir(exist_ok=True)

@@ -124,7 +124,7 @@ async def list_calls(request: web.Request) -> web.Response:
         rows = await repository.list_calls(c, published_only=not caller.has_role("admin"),
                                            open_at=now if query.open else None)
 
-    return json_response(CallList(calls=[call_out(row, now) for row in rows]))
+    return json_response(CallList(items=[call_out(row, now) for row in rows]))
 
 
 # Eligibility (条件自检)
@@ -240,7 +240,7 @@ async def list_applications(request: web.Request) -> web.Response:
         rows = await repository.list_applications(c, caller.user_id)
 
     language = preferred_language(request)
-    return json_response(ApplicationList(applications=[application_summary(row, language) for row in rows]))
+    return json_response(ApplicationList(items=[application_summary(row, language) for row in rows]))
 
 
 @api.get("/applications/{application_id}", summary="Read my application with its modules",

@@ -74,7 +74,7 @@ class CallOut(BaseModel):
 
 
 class CallList(BaseModel):
-    calls: list[CallOut]
+    items: list[CallOut]
 
 
 class CallQuery(BaseModel):
@@ -118,7 +118,7 @@ class ApplicationSummary(BaseModel):
 
 
 class ApplicationList(BaseModel):
-    applications: list[ApplicationSummary]
+    items: list[ApplicationSummary]
 
 
 class ModuleOut(BaseModel):

@@ -50,10 +50,10 @@ async def fetch_files(request: web.Request, caller: Principal,
     settings = request.app[settings_key]
     status, body = await call_service(request.app[http_key], request, "GET", f"{settings.files_url}/files",
                                       caller, FILES_SERVICE, params={"application_id": str(application_id)})
-    if status != 200 or not isinstance(body, dict) or not isinstance(body.get("files"), list):
+    if status != 200 or not isinstance(body, dict) or not isinstance(body.get("items"), list):
         log.warning("files service returned status %d for application %s", status, application_id)
         raise DependencyUnavailable(FILES_SERVICE)
-    return body["files"]
+    return body["items"]
 
 
 def module_contents(modules: list[dict[str, Any]]) -> dict[str, Any]:

@@ -58,7 +58,7 @@ async def list_application_files(request: web.Request) -> web.Response:
     # NOTE: a reviewer asking for an application without files gets an empty list, because only the
     # rows tell which unit an application belongs to.
 
-    return json_response(FileList(files=[FileOut.from_row(row) for row in rows]))
+    return json_response(FileList(items=[FileOut.from_row(row) for row in rows]))
 
 
 @api.get("/files/{file_id}", summary="Metadata of one file", response=FileOut)

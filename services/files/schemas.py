@@ -50,7 +50,7 @@ class FileOut(BaseModel):
 
 
 class FileList(BaseModel):
-    files: list[FileOut]
+    items: list[FileOut]
 
 
 class KindRuleOut(BaseModel):

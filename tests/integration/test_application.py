@@ -229,7 +229,7 @@ async def test_calls_created_published_and_listed(portal, admin):
     assert call["status"] == "draft"
 
     def open_ids(answer):
-        return {item["call_id"] for item in answer["calls"]}
+        return {item["call_id"] for item in answer["items"]}
 
     listed = await applicant.get("application", "/calls", params={"open": "true"})
     assert call["call_id"] not in open_ids(listed)
@@ -253,9 +253,9 @@ async def test_call_later_window_not_listed_open(portal, admin):
     applicant, _ = await sign_up_applicant(portal)
     later = await create_call(admin, opens=24, closes=48)
     listed = await applicant.get("application", "/calls", params={"open": "true"})
-    assert later["call_id"] not in {item["call_id"] for item in listed["calls"]}
+    assert later["call_id"] not in {item["call_id"] for item in listed["items"]}
     everything = await applicant.get("application", "/calls")
-    assert later["call_id"] in {item["call_id"] for item in everything["calls"]}
+    assert later["call_id"] in {item["call_id"] for item in everything["items"]}
 
 
 async def test_call_creation_checks_body_and_role(portal, admin):
@@ -427,7 +427,7 @@ async def test_draft_created_with_unit_from_projections(portal, bus, database, a
     assert body["application_id"] == application["application_id"]
 
     mine = await applicant.get("application", "/applications")
-    assert [(a["application_id"], a["status_label"]) for a in mine["applications"]] == [
+    assert [(a["application_id"], a["status_label"]) for a in mine["items"]] == [
         (application["application_id"], "草稿 (未提交)")]
 
 
@@ -748,7 +748,7 @@ async def test_terminated_application(portal, bus, database, admin):
     assert tracked["nodes"][-1]["opinion"] == "不符合申报条件"
     assert tracked["next"] is None
     mine = await applicant.get("application", "/applications")
-    assert mine["applications"][0]["status_label"] == "审核不通过终止审核"
+    assert mine["items"][0]["status_label"] == "审核不通过终止审核"
 
 
 async def test_returned_application_resubmitted(portal, bus, database, admin, test_settings):

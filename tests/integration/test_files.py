@@ -261,11 +261,11 @@ async def test_uploaded_files_download_unchanged(portal, fake_applications, file
     metadata = await applicant.portal.get("files", f"/files/{uploaded_pdf['file_id']}")
     listed = await applicant.portal.get("files", "/files", params={"application_id": application_id})
     assert metadata == uploaded_pdf
-    assert [item["file_id"] for item in listed["files"]] == [uploaded_photo["file_id"],
+    assert [item["file_id"] for item in listed["items"]] == [uploaded_photo["file_id"],
                                                              uploaded_pdf["file_id"]]
     keys = await stored_keys(files_settings, application_id)
     assert sorted(keys) == sorted(f"applications/{application_id}/{item['file_id']}"
-                                  for item in listed["files"])
+                                  for item in listed["items"])
     reads = await database.fetch("SELECT user_id, access FROM files.file_reads WHERE application_id = $1",
                                  uuid.UUID(application_id))
     assert sorted(row["access"] for row in reads) == ["download", "download", "metadata"]
@@ -536,7 +536,7 @@ async def test_unit_reviewer_sees_only_own_unit(portal, fake_applications):
     ]
     delete_status, _ = await reviewer.request("DELETE", "files", f"/files/{file_id}")
 
-    assert [item["file_id"] for item in listed["files"]] == [file_id]
+    assert [item["file_id"] for item in listed["items"]] == [file_id]
     assert metadata == uploaded
     assert status == 200
     assert content == fixture_bytes("employment_contract.pdf")
@@ -558,7 +558,7 @@ async def test_department_reviewer_and_admin_read(portal, fake_applications, tes
     for staff in (department, admin):
         listed = await staff.get("files", "/files", params={"application_id": application_id})
         status, content, _ = await download(staff, uploaded["file_id"])
-        assert [item["file_id"] for item in listed["files"]] == [uploaded["file_id"]]
+        assert [item["file_id"] for item in listed["items"]] == [uploaded["file_id"]]
         assert status == 200
         assert content == fixture_bytes("diploma.pdf")
 
