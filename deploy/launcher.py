@@ -96,14 +96,17 @@ class Launcher:
         self.processes: dict[str, subprocess.Popen] = {}
         self.env = dict(os.environ)
 
-    def start(self, name: str, args: list[str]) -> None:
+    def start(self, name: str, args: list[str], output=None) -> None:
         log.info("starting %s", name)
-        self.processes[name] = subprocess.Popen([sys.executable, *args], env=self.env,
-                                                start_new_session=True)
+        self.processes[name] = subprocess.Popen([sys.executable, *args], env=self.env, stdout=output,
+                                                stderr=output, start_new_session=True)
 
     def start_s3(self) -> None:
         port = 9000 if port_is_free(9000) else free_port()
-        self.start("s3", ["-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)])
+        RUN_DIR.mkdir(exist_ok=True)
+        # moto logs every request; its log goes to a file so that the services' logs stay readable.
+        self.s3_log = (RUN_DIR / "s3.log").open("ab")
+        self.start("s3", ["-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)], output=self.s3_log)
         self.env["TALENT_S3_ENDPOINT"] = f"http://127.0.0.1:{port}"
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
