@@ -198,14 +198,18 @@ async def run_journey(portal: Portal, admin_password: str, admin_account: str = 
     pdf = await person.get("cert", f"/certificates/{issued['certificate_id']}/pdf")
     if not pdf.startswith(b"%PDF"):
         raise JourneyFailure("the certificate download is not a PDF")
-    OUTPUT.mkdir(exist_ok=True)
-    (OUTPUT / "certificate.pdf").write_bytes(pdf)
+    await asyncio.to_thread(save_certificate, pdf)
     verified = await portal.get("cert", f"/verify/{issued['verification_code']}")
     say(f"   证书编号 / number: {issued['certificate_number']}; 核验 / verified: {verified['valid']}"
         f" ({verified['holder_name']}, {verified['class_label']})")
     say(f"   已保存 / saved: {OUTPUT / 'certificate.pdf'}")
     seen["certificate"] = issued
     return seen
+
+
+def save_certificate(pdf: bytes) -> None:
+    OUTPUT.mkdir(exist_ok=True)
+    (OUTPUT / "certificate.pdf").write_bytes(pdf)
 
 
 async def wait_for_task(reviewer: Portal, stage: str, application_id: str) -> dict[str, Any]:

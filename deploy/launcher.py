@@ -34,7 +34,7 @@ STOP_TIMEOUT = 15.0
 
 
 def admin_password(settings: Settings) -> str:
-    """The first admin's password: TALENT_ADMIN_PASSWORD, else one generated once and kept in .run/."""
+    """Return the first admin's password: TALENT_ADMIN_PASSWORD, else one generated once into .run/."""
     if settings.admin_password:
         return settings.admin_password
     if ADMIN_PASSWORD_FILE.exists():

@@ -6,14 +6,15 @@ Topology, declared at start by every process that uses the bus:
 - per consumer a durable queue `<service>.<purpose>` bound to its event types, dead-lettering to
   `<queue>.dead`.
 
-Ack policy, the same for every consumer: ack after the handler's transaction committed; on a
-failure, republish to the same queue with an incremented `x-attempts` header and ack the original,
-up to `max_attempts`; after that, reject without requeue so the message lands in `<queue>.dead`
-and is logged. A message that is not a valid envelope is dead-lettered at once.
+Ack policy, the same for every consumer:
+- ack after the handler's transaction committed;
+- on a failure, republish to the same queue with an incremented `x-attempts` header and ack the
+  original, up to `max_attempts`;
+- after that, reject without requeue, so the message lands in `<queue>.dead` and is logged;
+- a message that is not a valid envelope is dead-lettered at once.
 """
 
 import asyncio
-import json
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -165,6 +166,3 @@ async def apply_once(pool: asyncpg.Pool, consumer: str, event: Event, handler: H
         await handler(connection, event)
         return True
 
-
-def envelope_json(event: Event) -> str:
-    return json.dumps(event.model_dump(mode="json"), ensure_ascii=False)

@@ -27,7 +27,7 @@ async def call_service(http: aiohttp.ClientSession, request: web.Request, method
         log.warning("call %s %s failed: %r", method, url, e)
         raise DependencyUnavailable(dependency) from e
     if status >= 500:
-        log.warning("call %s %s answered %d", method, url, status)
+        log.warning("call %s %s returned status %d", method, url, status)
         raise DependencyUnavailable(dependency)
     if status == 401:
         raise ApiError(401, "auth.invalid_token")

@@ -1,8 +1,8 @@
 """Outbox relay: publishes outbox rows to RabbitMQ with publisher confirms.
 
 A row is marked published only after the broker confirmed it, in the same transaction that locked
-it (`FOR UPDATE SKIP LOCKED`), so two relays never publish one row twice in normal operation; a crash
-between confirm and commit republishes the row, which consumers' inboxes absorb.
+it (`FOR UPDATE SKIP LOCKED`). Two relays therefore never publish one row twice in normal operation.
+A crash between the confirm and the commit republishes the row, and consumers' inboxes absorb it.
 """
 
 import asyncio

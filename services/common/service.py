@@ -37,7 +37,7 @@ Context = Callable[[web.Application], AsyncIterator[None]]
 
 @dataclass
 class ServiceSpec:
-    """What makes one service: its name (also its schema), routes, migrations and consumers."""
+    """The parts of one service: its name (also its schema), routes, migrations and consumers."""
 
     name: str
     api: Api

@@ -1,8 +1,8 @@
 """S3-compatible object storage through the `minio` SDK.
 
 The SDK is synchronous, so every call runs in a worker thread and never blocks the event loop.
-Uploads are streamed: an async byte source feeds the SDK's multipart upload through a bounded
-queue, so at most about one part (`PART_SIZE`) of a file is in memory.
+Uploads are streamed: the SDK's thread pulls chunks from an async byte source as it fills each part,
+so about one part (`PART_SIZE`) of a file is in memory at a time.
 """
 
 import asyncio
