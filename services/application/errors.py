@@ -36,10 +36,6 @@ register_messages({
     "application.if_match_invalid": Message(
         "If-Match 请求头格式无效", "Invalid If-Match header",
         "If-Match 应为带引号的版本号，例如 \"3\"。", "Send If-Match as a quoted version such as \"3\"."),
-    "application.idempotency_key_invalid": Message(
-        "Idempotency-Key 请求头格式无效", "Invalid Idempotency-Key header",
-        "Idempotency-Key 应为 1 至 200 个可见字符。",
-        "Send an Idempotency-Key of 1 to 200 visible characters."),
     "application.not_editable": Message(
         "当前状态下申报内容不能修改", "The application cannot be changed in its current status",
         "申报状态为“{status_label}”，只有草稿或被退回的申报可以修改。",

@@ -196,7 +196,7 @@ async def save_module(c: Connection, application_id: uuid.UUID, module: str, con
         application_id, module, _json(content))
 
 
-# Snapshots, flow nodes and idempotency keys
+# Snapshots and flow nodes
 
 async def insert_snapshot(c: Connection, application_id: uuid.UUID, version: int, modules: dict[str, Any],
                           files: list[dict[str, Any]], changed: list[str] | None,
@@ -227,16 +227,3 @@ async def add_flow_node(c: Connection, application_id: uuid.UUID, node: str, act
 async def list_flow_nodes(c: Connection, application_id: uuid.UUID) -> list[asyncpg.Record]:
     return await c.fetch("SELECT * FROM flow_nodes WHERE application_id = $1 ORDER BY at, node_id",
                          application_id)
-
-
-async def find_idempotent(c: Connection, user_id: str, key: str, scope: str) -> asyncpg.Record | None:
-    return await c.fetchrow(
-        "SELECT request_hash, status, body::text AS body FROM idempotency_keys"
-        " WHERE user_id = $1 AND key = $2 AND scope = $3", user_id, key, scope)
-
-
-async def save_idempotent(c: Connection, user_id: str, key: str, scope: str, request_hash: str, status: int,
-                          body: dict[str, Any]) -> None:
-    await c.execute(
-        "INSERT INTO idempotency_keys (user_id, key, scope, request_hash, status, body)"
-        " VALUES ($1, $2, $3, $4, $5, $6::jsonb)", user_id, key, scope, request_hash, status, _json(body))

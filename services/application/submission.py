@@ -1,6 +1,5 @@
 """HTTP handlers for 数据验证, submission (提交) and progress (流程推送)."""
 
-import hashlib
 import json
 import logging
 import uuid
@@ -13,6 +12,7 @@ from aiohttp import web
 from services.common.auth import Principal
 from services.common.errors import ApiError, preferred_language
 from services.common.events import record_event
+from services.common.idempotency import find_stored, idempotency_key, request_hash, save_response
 from services.common.internal import call_service
 from services.common.service import http_key, settings_key
 from services.common.web import DependencyUnavailable, json_response, principal
@@ -41,7 +41,6 @@ log = logging.getLogger(__name__)
 FILES_SERVICE = "材料附件服务 / files service"
 SNAPSHOT_FILE_FIELDS = ("file_id", "kind", "entry_id", "file_name", "size", "sha256")
 DEPARTMENT = ("吉林省人力资源和社会保障厅", "Jilin Department of Human Resources and Social Security")
-MAX_IDEMPOTENCY_KEY = 200
 
 
 async def fetch_files(request: web.Request, caller: Principal,
@@ -83,25 +82,12 @@ async def validate_draft(request: web.Request) -> web.Response:
 
 # Submission
 
-def idempotency_key(request: web.Request) -> str | None:
-    key = request.headers.get("Idempotency-Key")
-    if key is None:
-        return None
-    key = key.strip()
-    if not key or len(key) > MAX_IDEMPOTENCY_KEY or not key.isprintable():
-        raise ApiError(400, "application.idempotency_key_invalid")
-    return key
-
-
 async def earlier_submission(c: asyncpg.Connection, caller: Principal, application: asyncpg.Record,
-                             key: str | None, request_hash: str) -> int | None:
+                             key: str | None, body_hash: str) -> int | None:
     """Return the snapshot version that a repeated submit returns, or None for a new submission."""
-    if key is not None:
-        stored = await repository.find_idempotent(c, caller.user_id, key, _scope(application))
-        if stored is not None:
-            if stored["request_hash"] != request_hash:
-                raise ApiError(409, "idempotency.conflict")
-            return json.loads(stored["body"])["snapshot_version"]
+    stored = await find_stored(c, caller.user_id, key, _scope(application), body_hash)
+    if stored is not None:
+        return stored.body["snapshot_version"]
     if not is_editable(application["status"]):
         return application["snapshot_version"]
     return None
@@ -126,12 +112,12 @@ async def submit_application(request: web.Request, body: SubmitRequest) -> web.R
     caller = principal(request)
     application_id = path_id(request, "application_id", "application.not_found")
     key = idempotency_key(request)
-    request_hash = hashlib.sha256(body.model_dump_json().encode()).hexdigest()
+    body_hash = request_hash(body)
     language = preferred_language(request)
 
     async with pool(request).acquire() as c:
         application = await load_own_application(c, caller, application_id)
-        version = await earlier_submission(c, caller, application, key, request_hash)
+        version = await earlier_submission(c, caller, application, key, body_hash)
         if version is not None:
             return json_response(await submission_result(c, application_id, version, language))
     # Fetched before the row lock, so that no lock is held while waiting for the files service.
@@ -139,12 +125,12 @@ async def submit_application(request: web.Request, body: SubmitRequest) -> web.R
 
     async with pool(request).acquire() as c, c.transaction():
         application = await load_own_application(c, caller, application_id, for_update=True)
-        version = await earlier_submission(c, caller, application, key, request_hash)
+        version = await earlier_submission(c, caller, application, key, body_hash)
         if version is None:
             version = await write_submission(c, caller, application, files)
-            if key is not None:
-                await repository.save_idempotent(c, caller.user_id, key, _scope(application), request_hash,
-                                                 200, {"snapshot_version": version})
+            # The row lock serializes submits of this application, so no other request can store the key.
+            await save_response(c, caller.user_id, key, _scope(application), body_hash, 200,
+                                {"snapshot_version": version})
         result = await submission_result(c, application_id, version, language)
 
     return json_response(result)

@@ -192,6 +192,10 @@ register_messages({
     "idempotency.conflict": Message("该幂等键已用于其他请求", "Idempotency key reused with other data",
                                     "请为不同的请求使用不同的 Idempotency-Key。",
                                     "Use a new Idempotency-Key for a different request."),
+    "idempotency.key_invalid": Message("Idempotency-Key 请求头无效", "Invalid Idempotency-Key header",
+                                       "Idempotency-Key 应为 1 至 200 个可见 ASCII 字符，不含空格，例如 UUID。",
+                                       "Send an Idempotency-Key of 1 to 200 visible ASCII characters without"
+                                       " spaces, such as a UUID."),
     "validation.missing": Message("必填项，请填写", "Required; please fill it in"),
     "validation.invalid": Message("填写内容无效，请检查后重新填写", "Invalid value; check and correct it"),
     "validation.too_short": Message("内容过短，至少 {min_length} 个字符",

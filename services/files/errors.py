@@ -45,6 +45,4 @@ register_messages({
                                        "上传请求的 multipart 内容不完整或格式错误，请重新上传。",
                                        "The multipart body is incomplete or malformed; "
                                        "upload the file again."),
-    "files.idempotency_key_invalid": Message("Idempotency-Key 须为 1 到 255 个可见 ASCII 字符",
-                                             "Idempotency-Key must be 1 to 255 visible ASCII characters"),
 })

@@ -1,6 +1,5 @@
-"""SQL of the files service (tables `files`, `file_reads` and the kit's `idempotency_keys`)."""
+"""SQL of the files service (tables `files` and `file_reads`)."""
 
-import json
 import uuid
 from typing import Any
 
@@ -54,20 +53,3 @@ async def record_read(connection: asyncpg.Connection, row: asyncpg.Record, user_
     await connection.execute(
         "INSERT INTO file_reads (file_id, application_id, user_id, role, access) VALUES ($1, $2, $3, $4, $5)",
         row["id"], row["application_id"], user_id, role, access)
-
-
-async def find_idempotent(connection: asyncpg.Connection, user_id: str, key: str,
-                          scope: str) -> asyncpg.Record | None:
-    return await connection.fetchrow(
-        "SELECT request_hash, status, body FROM idempotency_keys"
-        " WHERE user_id = $1 AND key = $2 AND scope = $3", user_id, key, scope)
-
-
-async def save_idempotent(connection: asyncpg.Connection, user_id: str, key: str, scope: str,
-                          request_hash: str, status: int, body: dict[str, Any]) -> bool:
-    """Store the response of a keyed request; return False when the key was stored meanwhile."""
-    stored = await connection.fetchval(
-        "INSERT INTO idempotency_keys (user_id, key, scope, request_hash, status, body)"
-        " VALUES ($1, $2, $3, $4, $5, $6::jsonb) ON CONFLICT DO NOTHING RETURNING true",
-        user_id, key, scope, request_hash, status, json.dumps(body, ensure_ascii=False, default=str))
-    return bool(stored)

@@ -32,7 +32,4 @@ register_messages({
     "review.result_exists": Message("该申报已录入评审结果", "A result is already recorded",
                                     "该申报已于 {recorded_at} 录入评审结果，不能重复录入。",
                                     "A result was recorded at {recorded_at}; it cannot be recorded twice."),
-    "review.invalid_idempotency_key": Message("Idempotency-Key 无效", "Invalid Idempotency-Key",
-                                              "Idempotency-Key 应为 1 至 200 个可见 ASCII 字符。",
-                                              "Use 1 to 200 printable ASCII characters."),
 })

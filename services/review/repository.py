@@ -2,7 +2,6 @@
 
 import json
 import uuid
-from typing import Any
 from uuid import UUID
 
 import asyncpg
@@ -114,19 +113,4 @@ async def lock_application(connection: asyncpg.Connection, application_id: UUID)
     """Serialize writers of one application until the end of the transaction."""
     await connection.execute("SELECT pg_advisory_xact_lock(hashtext('review:' || $1::uuid::text))",
                              application_id)
-
-
-async def stored_response(connection: asyncpg.Connection, user_id: str, key: str, scope: str
-                          ) -> asyncpg.Record | None:
-    return await connection.fetchrow(
-        "SELECT request_hash, status, body::text AS body FROM idempotency_keys"
-        " WHERE user_id = $1 AND key = $2 AND scope = $3", user_id, key, scope)
-
-
-async def store_response(connection: asyncpg.Connection, user_id: str, key: str, scope: str,
-                         request_hash: str, status: int, body: dict[str, Any]) -> None:
-    await connection.execute(
-        "INSERT INTO idempotency_keys (user_id, key, scope, request_hash, status, body)"
-        " VALUES ($1, $2, $3, $4, $5, $6::jsonb)",
-        user_id, key, scope, request_hash, status, json.dumps(body, ensure_ascii=False, default=str))
 

@@ -6,15 +6,17 @@ from uuid import UUID
 
 import asyncpg
 from aiohttp import web
+from pydantic import BaseModel
 
 from services.common.auth import Principal
 from services.common.errors import ApiError, FieldError, preferred_language
 from services.common.events import record_event
+from services.common.idempotency import find_response, idempotency_key, request_hash, save_response
 from services.common.service import pool_key
 from services.common.web import Api, json_response, parse_query, principal
 
 from . import errors as _errors  # noqa: F401 - registers the service's error messages
-from . import idempotency, repository
+from . import repository
 from .domain import (
     DEPARTMENT_ROLES,
     REVIEWER_ROLES,
@@ -75,18 +77,19 @@ async def get_task(request: web.Request) -> web.Response:
           body=DecisionRequest, response=TaskView, roles=REVIEWER_ROLES)
 async def decide_task(request: web.Request, body: DecisionRequest) -> web.Response:
     caller = principal(request)
-    key = idempotency.key_from(request)
+    key = idempotency_key(request)
+    body_hash = request_hash(body)
 
     async with request.app[pool_key].acquire() as connection, connection.transaction():
         task = await _load_task(connection, request, caller, for_update=True)
         scope = f"decision:{task['id']}"
-        if (replayed := await idempotency.replay(connection, caller, key, scope, body)) is not None:
+        if (replayed := await find_response(connection, caller.user_id, key, scope, body_hash)) is not None:
             return replayed
         if task["status"] != "pending":
             raise ApiError(409, "review.task_not_pending", decided_at=task["decided_at"].isoformat())
 
         view = await _apply_decision(connection, task, body, caller)
-        await idempotency.remember(connection, caller, key, scope, body, 200, view.model_dump(mode="json"))
+        await _save_response(connection, caller, key, scope, body_hash, 200, view)
 
     log.info("task %s of application %s: %s by %s", view.task_id, view.application_id, body.decision,
              caller.user_id)
@@ -122,17 +125,17 @@ async def list_result_types(request: web.Request) -> web.Response:
           response=ResultView, status=201, roles=DEPARTMENT_ROLES)
 async def record_result(request: web.Request, body: ResultRequest) -> web.Response:
     caller = principal(request)
-    key = idempotency.key_from(request)
+    key = idempotency_key(request)
+    body_hash = request_hash(body)
 
     async with request.app[pool_key].acquire() as connection, connection.transaction():
         await repository.lock_application(connection, body.application_id)
-        if (replayed := await idempotency.replay(connection, caller, key, "results", body)) is not None:
+        if (replayed := await find_response(connection, caller.user_id, key, "results", body_hash)) is not None:
             return replayed
         result_type, approval = await _check_result(connection, body)
 
         view = await _insert_result(connection, body, result_type, approval, caller)
-        await idempotency.remember(connection, caller, key, "results", body, 201,
-                                   view.model_dump(mode="json"))
+        await _save_response(connection, caller, key, "results", body_hash, 201, view)
 
     log.info("result %s recorded for application %s by %s", body.result, body.application_id, caller.user_id)
     return json_response(view, status=201)
@@ -174,6 +177,20 @@ async def _insert_result(connection: asyncpg.Connection, body: ResultRequest, re
         "level": view.level, "recorded_at": view.recorded_at.isoformat(),
     }, subject=f"applications/{view.application_id}")
     return view
+
+
+async def _save_response(connection: asyncpg.Connection, caller: Principal, key: str | None, scope: str,
+                         body_hash: str, status: int, view: BaseModel) -> None:
+    """Store the response under the key, or raise 422 when another request stored the key first.
+
+    That request had other data, because the lock taken before the look-up serializes requests of one
+    scope and a request with the same data would have found the stored response. Raising rolls the
+    write back.
+    """
+    if not await save_response(connection, caller.user_id, key, scope, body_hash, status,
+                               view.model_dump(mode="json")):
+        log.info("idempotency key of user %s stored meanwhile in scope %s", caller.user_id, scope)
+        raise ApiError(422, "idempotency.conflict")
 
 
 async def _load_task(connection: asyncpg.Connection, request: web.Request, caller: Principal, *,
