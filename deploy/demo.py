@@ -200,7 +200,8 @@ async def run_journey(portal: Portal, admin_password: str, admin_account: str = 
         raise JourneyFailure("the certificate download is not a PDF")
     await asyncio.to_thread(save_certificate, pdf)
     verified = await portal.get("cert", f"/verify/{issued['verification_code']}")
-    say(f"   证书编号 / number: {issued['certificate_number']}; 核验 / verified: {verified['valid']}"
+    validity = "有效 / valid" if verified["valid"] else "无效 / not valid"
+    say(f"   证书编号 / number: {issued['certificate_number']}; 核验结果 / verification: {validity}"
         f" ({verified['holder_name']}, {verified['class_label']})")
     say(f"   已保存 / saved: {OUTPUT / 'certificate.pdf'}")
     seen["certificate"] = issued

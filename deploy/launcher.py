@@ -162,10 +162,10 @@ def main() -> int:
             launcher.start_s3()
         for name in SERVICES:
             launcher.start(name, ["-m", f"services.{name}"])
+        asyncio.run(wait_until_ready({name: settings.service_url(name) for name in SERVICES}, launcher.processes))
+        # The gateway starts last: it loads revoked sessions from identity at start.
         launcher.start("gateway", ["-m", "gateway"])
-        urls = {name: settings.service_url(name) for name in SERVICES}
-        urls["gateway"] = f"http://127.0.0.1:{settings.gateway_port}"
-        asyncio.run(wait_until_ready(urls, launcher.processes))
+        asyncio.run(wait_until_ready({"gateway": f"http://127.0.0.1:{settings.gateway_port}"}, launcher.processes))
         print(f"\n人才分类定级评定套件已就绪 / suite ready: http://127.0.0.1:{settings.gateway_port}"
               f"  (API 浏览 / API browser: /docs)\n"
               f"管理员 / admin: {settings.admin_account}, 密码见 / password in "

@@ -35,6 +35,7 @@ def request_headers(request: web.Request) -> CIMultiDict:
     client = request.remote or ""
     headers["X-Forwarded-For"] = f"{forwarded}, {client}" if forwarded else client
     headers["X-Forwarded-Proto"] = request.scheme
+    headers["X-Forwarded-Prefix"] = request.path[: len(request.path) - len(request.match_info["tail"]) - 1]
     return headers
 
 

@@ -88,11 +88,11 @@ register_messages({
 
     # Eligibility (办理条件): the title is the reason, the detail is the next step.
     "eligibility.call_open.passed": Message(
-        "通知《{title}》正在受理（{opens_at} 至 {closes_at}）",
-        "The call \"{title}\" is open ({opens_at} to {closes_at})"),
+        "通知《{title}》正在受理（北京时间 {opens_at} 至 {closes_at}）",
+        "The call \"{title}\" is open ({opens_at} to {closes_at}, Beijing time)"),
     "eligibility.call_open": Message(
-        "通知《{title}》不在申报时间范围内（{opens_at} 至 {closes_at}）",
-        "The call \"{title}\" is not open ({opens_at} to {closes_at})",
+        "通知《{title}》不在申报时间范围内（北京时间 {opens_at} 至 {closes_at}）",
+        "The call \"{title}\" is not open ({opens_at} to {closes_at}, Beijing time)",
         "请在申报时间范围内申报，或选择其他正在受理的通知。",
         "Apply while the call is open, or choose another open call."),
     "eligibility.unit_bound.passed": Message(

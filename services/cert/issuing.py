@@ -65,7 +65,7 @@ class CertificateIssuer:
             talent_class=result.talent_class, class_label=domain.class_label(result.talent_class),
             level=result.level, certificate_number=domain.certificate_number(issued_on, serial),
             identifier=domain.licence_identifier(issued_on, serial), issuer_name=domain.ISSUER_NAME,
-            issued_on=issued_on, verify_url=verify_url(self.public_base_url, code))
+            issued_on=issued_on, verify_url=verify_url(self.public_base_url, code), verification_code=code)
 
         # Rendering takes tens of milliseconds of CPU, so it runs off the event loop.
         pdf = await asyncio.to_thread(render_certificate, content, self.font_path)

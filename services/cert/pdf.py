@@ -53,6 +53,8 @@ class CertificateContent(BaseModel):
     issuer_name: str = "吉林省人力资源和社会保障厅"
     issued_on: date
     verify_url: str = Field(min_length=1)
+    # Printed under the QR code, for people who verify by typing rather than scanning.
+    verification_code: str = ""
 
 
 def find_cjk_font(explicit: str | None = None) -> str:
@@ -104,7 +106,7 @@ def render_certificate(cert: CertificateContent, font_path: str) -> bytes:
     _draw_title(canvas, font_name)
     _draw_fields(canvas, font_name, cert)
     _draw_issuer(canvas, font_name, cert)
-    _draw_verification_qr(canvas, font_name, cert.verify_url)
+    _draw_verification_qr(canvas, font_name, cert.verify_url, cert.verification_code)
 
     canvas.showPage()
     canvas.save()
@@ -168,7 +170,7 @@ def _draw_issuer(canvas: Canvas, font_name: str, cert: CertificateContent) -> No
     )
 
 
-def _draw_verification_qr(canvas: Canvas, font_name: str, verify_url: str) -> None:
+def _draw_verification_qr(canvas: Canvas, font_name: str, verify_url: str, code: str) -> None:
     size = 42 * mm
     x = PAGE_WIDTH - 25 * mm - size
     y = 32 * mm
@@ -176,6 +178,9 @@ def _draw_verification_qr(canvas: Canvas, font_name: str, verify_url: str) -> No
     canvas.setFillColor(black)
     canvas.setFont(font_name, 10)
     canvas.drawCentredString(x + size / 2, y - 6 * mm, "扫码核验 / Scan to verify")
+    if code:
+        canvas.setFont(font_name, 8)
+        canvas.drawCentredString(x + size / 2, y - 11 * mm, f"核验码 Code：{code}")
 
 
 def _qr_png(data: str) -> bytes:

@@ -17,6 +17,7 @@ from . import repository
 from .domain import mask_holder_name, normalize_verification_code
 from .issuing import verify_url
 from .schemas import CertificateList, CertificateView, VerificationView
+from .verify_page import not_found_page, verification_page, wants_html
 
 log = logging.getLogger(__name__)
 
@@ -81,13 +82,16 @@ async def verify_certificate(request: web.Request) -> web.Response:
         row = await repository.by_verification_code(connection, code)
     if row is None:
         log.info("verification with an unknown code")
+        if wants_html(request):
+            return not_found_page()
         raise ApiError(404, "cert.verification_not_found")
 
-    return json_response(VerificationView(
+    view = VerificationView(
         valid=row["status"] == "valid", certificate_number=row["certificate_number"],
         holder_name=mask_holder_name(row["holder_name"]), talent_class=row["talent_class"],
         class_label=row["class_label"], level=row["level"], issued_on=row["issued_on"],
-        issuer_name=row["issuer_name"], status=row["status"]))
+        issuer_name=row["issuer_name"], status=row["status"])
+    return verification_page(view) if wants_html(request) else json_response(view)
 
 
 async def _load_certificate(connection: asyncpg.Connection, request: web.Request, caller: Principal

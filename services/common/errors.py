@@ -107,7 +107,9 @@ def _format(template: str, params: dict[str, Any]) -> str:
 
 def problem_response(request: web.Request, error: ApiError) -> web.Response:
     language = preferred_language(request)
-    problem = error.to_problem(language, instance=request.path)
+    # Behind the gateway the client's path is the gateway's prefix plus the service's own path.
+    instance = request.headers.get("X-Forwarded-Prefix", "") + request.path
+    problem = error.to_problem(language, instance=instance)
     problem["request_id"] = request.get("request_id")
     response = web.json_response(problem, status=error.status, content_type=PROBLEM_CONTENT_TYPE,
                                  dumps=_dumps)

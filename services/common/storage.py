@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 import certifi
 import urllib3
 from minio import Minio
-from minio.error import MinioException
+from minio.error import MinioException, S3Error
 
 from .web import DependencyUnavailable
 
@@ -44,11 +44,15 @@ class ObjectStore:
 
     async def ensure_bucket(self) -> None:
         if not await self._call(self.client.bucket_exists, self.bucket):
-            try:
-                await self._call(self.client.make_bucket, self.bucket)
-            except DependencyUnavailable:
-                if not await self._call(self.client.bucket_exists, self.bucket):
-                    raise
+            await self._call(self._make_bucket)
+
+    def _make_bucket(self) -> None:
+        try:
+            self.client.make_bucket(self.bucket)
+        except S3Error as e:
+            # Two services starting together may both create the bucket; the second one loses the race.
+            if e.code not in ("BucketAlreadyOwnedByYou", "BucketAlreadyExists"):
+                raise
 
     async def is_ready(self) -> bool:
         try:

@@ -10,7 +10,7 @@ import asyncpg
 from pydantic import ValidationError
 
 from services.common.errors import ApiError
-from services.common.settings import SettingsError
+from services.common.settings import Environment, SettingsError
 from services.common.validators import mask_id_number
 
 from . import messaging, repository
@@ -113,9 +113,29 @@ async def ensure_first_admin(pool: asyncpg.Pool, identity: Identity) -> None:
     async with pool.acquire() as connection, connection.transaction():
         await repository.lock_for_start_up(connection, "first_admin")
         if await repository.staff_account_taken(connection, body.account):
+            await _follow_admin_password(connection, identity, body.account, body.password)
             return
         user_id = await create_staff(connection, identity, body, None, now())
     log.info("created admin account %s from settings as user %s", body.account, user_id)
+
+
+async def _follow_admin_password(connection: asyncpg.Connection, identity: Identity, account: str,
+                                 password: str) -> None:
+    """Outside production, reset an existing admin's password to TALENT_ADMIN_PASSWORD when they differ.
+
+    A development database outlives the checkout whose launcher generated the password, so without
+    this a second checkout could never sign in as admin. Production never overwrites a password.
+    """
+    current_hash = await repository.staff_password_hash(connection, account)
+    if await identity.passwords.verify(current_hash, password):
+        return
+    if identity.settings.env is Environment.PRODUCTION:
+        log.warning("admin account %s exists with another password than TALENT_ADMIN_PASSWORD; left unchanged",
+                    account)
+        return
+    await repository.set_staff_password_hash(connection, account, await identity.passwords.hash(password))
+    log.warning("admin account %s: password reset to TALENT_ADMIN_PASSWORD (%s only)", account,
+                identity.settings.env.value)
 
 
 def subject_of(account: asyncpg.Record) -> Subject:

@@ -123,6 +123,17 @@ async def staff_account_taken(connection: asyncpg.Connection, account: str) -> b
     return await connection.fetchval("SELECT EXISTS (SELECT 1 FROM staff WHERE account = $1)", account)
 
 
+async def staff_password_hash(connection: asyncpg.Connection, account: str) -> str | None:
+    return await connection.fetchval(
+        "SELECT u.password_hash FROM staff s JOIN users u ON u.id = s.user_id WHERE s.account = $1", account)
+
+
+async def set_staff_password_hash(connection: asyncpg.Connection, account: str, password_hash: str) -> None:
+    await connection.execute(
+        "UPDATE users SET password_hash = $2 FROM staff s WHERE s.user_id = users.id AND s.account = $1",
+        account, password_hash)
+
+
 async def insert_user(connection: asyncpg.Connection, user_id: uuid.UUID, kind: str, role: str,
                       display_name: str, password_hash: str, now: datetime) -> None:
     await connection.execute(

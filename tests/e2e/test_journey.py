@@ -107,6 +107,15 @@ async def test_gateway_hides_internal_paths(launched):
     assert body["title"] == "请求的资源不存在"
 
 
+async def test_service_problem_names_gateway_path(launched):
+    async with aiohttp.ClientSession() as http:
+        async with http.get(f"{launched['gateway']}/api/v1/identity/me") as response:
+            body = await response.json(content_type=None)
+    assert response.status == 401
+    assert body["code"] == "auth.required"
+    assert body["instance"] == "/api/v1/identity/me"
+
+
 async def test_gateway_forwards_request_id(launched):
     async with aiohttp.ClientSession() as http:
         async with http.get(f"{launched['gateway']}/api/v1/identity/captcha",

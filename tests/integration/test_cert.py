@@ -254,3 +254,23 @@ async def test_duplicated_result_issues_one_certificate(portal, bus, database):
     await wait_until_applied(database, event, copy)
 
     assert len((await holder.get("cert", "/certificates"))["items"]) == 1
+
+
+async def test_verification_page_for_browsers(portal, bus):
+    holder, user_id = await signed_in_person(portal)
+    await publish(bus, result_recorded(user_id))
+    [certificate] = await wait_for_certificates(holder)
+    browser = {"Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"}
+
+    page = await portal.get("cert", f"/verify/{certificate['verification_code']}", headers=browser)
+    status, missing = await portal.request("GET", "cert", "/verify/ABCDEFGHJKLMNPQRSTUV", headers=browser)
+    pdf = await holder.get("cert", f"/certificates/{certificate['certificate_id']}/pdf")
+
+    text = page.decode()
+    assert "证书有效" in text
+    assert "张*明" in text
+    assert "张伟明" not in text
+    assert status == 404
+    assert "未找到该核验码对应的证书" in missing.decode()
+    printed = "".join(pdf_page.extract_text() for pdf_page in PdfReader(BytesIO(pdf)).pages)
+    assert certificate["verification_code"] in printed

@@ -564,3 +564,32 @@ async def test_dev_endpoints_absent_when_disabled(test_settings, http, suite):
         await runner.cleanup()
 
     assert not any(path.startswith("/dev/") for path in openapi["paths"])
+
+
+@asynccontextmanager
+async def identity_with(settings):
+    runner = web.AppRunner(create_app(settings), access_log=None)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", settings.identity_port).start()
+    try:
+        yield f"http://127.0.0.1:{settings.identity_port}"
+    finally:
+        await runner.cleanup()
+
+
+async def test_admin_password_follows_settings_outside_production(test_settings, http, suite):
+    account = f"ops{uuid.uuid4().hex[:8]}"
+    first = test_settings.model_copy(update={"admin_account": account, "admin_password": "First#2026Pass",
+                                             "identity_port": free_port()})
+    second = first.model_copy(update={"admin_password": "Second#2026Pass", "identity_port": free_port()})
+    async with identity_with(first):
+        pass
+    async with identity_with(second) as url:
+        portal = Portal(http, {"identity": url})
+        await portal.login(account, "Second#2026Pass")
+        status, body = await portal.request(
+            "POST", "identity", "/sessions",
+            json={"account": account, "password": "First#2026Pass", **await portal.solve_captcha()})
+
+    assert status == 401
+    assert body["code"] == "identity.invalid_credentials"
