@@ -8,5 +8,6 @@ register_messages({
                               "The certificate does not exist or is not yours to read."),
     "cert.verification_not_found": Message(
         "未找到该核验码对应的证书", "No certificate has this verification code",
-        "请核对证书二维码下方的核验码后重试。", "Check the verification code printed under the certificate's QR code and retry."),
+        "请核对证书二维码下方的核验码后重试。",
+        "Check the verification code printed under the certificate's QR code and retry."),
 })
