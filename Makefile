@@ -29,6 +29,9 @@ test: install
 test-unit: install
 	$(PY) -m pytest tests/unit
 
+bench: install
+	$(PY) -m bench $(BENCH)
+
 lint: install
 	$(PY) -m ruff check .
 
