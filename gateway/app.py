@@ -21,7 +21,7 @@ from services.common.settings import SERVICE_PORTS, Settings
 from services.common.web import json_response, make_middlewares, metrics_handler, registry_key
 
 from .proxy import forward
-from .revocations import Revocations, load_revoked, subscribe
+from .revocations import Revocations, load_revoked, reload_after_reconnect, subscribe
 
 log = logging.getLogger(__name__)
 
@@ -76,8 +76,12 @@ async def _clients(app: web.Application) -> AsyncIterator[None]:
     await bus.connect()
     app[bus_key] = bus
     await subscribe(bus, app[revocations_key])
-    loader = asyncio.create_task(load_revoked(app[http_key], settings.identity_url, settings.internal_token,
-                                              app[revocations_key]))
+
+    async def load() -> None:
+        await load_revoked(app[http_key], settings.identity_url, settings.internal_token, app[revocations_key])
+
+    loader = asyncio.create_task(load())
+    reload_after_reconnect(bus, load)
     yield
     loader.cancel()
     await bus.close()

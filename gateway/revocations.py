@@ -2,13 +2,16 @@
 
 At start the gateway subscribes to `identity.session_revoked` on an exclusive queue, then loads the
 sessions identity already revoked, so a revocation published while the gateway was down is not
-missed. Entries are dropped once every access token of the session has expired.
+missed. It loads them again whenever the broker connection is re-established, because an exclusive
+queue does not outlive its connection. Entries are dropped once every access token of the session
+has expired.
 """
 
 import asyncio
 import json
 import logging
 import time
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 
 import aio_pika
@@ -55,9 +58,22 @@ async def subscribe(bus: Bus, revocations: Revocations) -> None:
     await queue.consume(handle_session_revoked)
 
 
+def reload_after_reconnect(bus: Bus, load: Callable[[], Awaitable[None]]) -> None:
+    """Run `load` again each time the broker connection comes back after a loss."""
+    running: set[asyncio.Task] = set()
+
+    def on_reconnect(connection) -> None:
+        log.info("broker connection re-established; loading revoked sessions again")
+        task = asyncio.ensure_future(load())
+        running.add(task)
+        task.add_done_callback(running.discard)
+
+    bus.connection.reconnect_callbacks.add(on_reconnect)
+
+
 async def load_revoked(http: aiohttp.ClientSession, identity_url: str, internal_token: str,
                        revocations: Revocations) -> None:
-    """Load revoked sessions from identity, retrying until it answers."""
+    """Load revoked sessions from identity, retrying until it responds."""
     delay = 0.5
     while True:
         try:

@@ -1,8 +1,9 @@
 """Process settings read once from `TALENT_*` environment variables."""
 
+import ipaddress
 from enum import StrEnum
 
-from pydantic import Field, ValidationError, model_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 SERVICE_PORTS = {
@@ -64,6 +65,29 @@ class Settings(BaseSettings):
     internal_token: str = "talent-dev-internal-token"
     # Key of personal data encryption at rest (AES-256-GCM), base64 of 32 bytes.
     data_key: str = "dGFsZW50LWRldi1kYXRhLWtleS0zMi1ieXRlcyEhISE="
+    # Earlier data keys (base64, comma-separated): identity decrypts rows written under them and
+    # re-encrypts those rows under TALENT_DATA_KEY at start-up.
+    data_keys_previous: str = ""
+    # Proxies (IP addresses or CIDR networks, comma-separated) whose X-Forwarded-For is trusted: the gateway's.
+    trusted_proxies: str = "127.0.0.1"
+    # argon2id parameters of new password hashes; no lower than OWASP's minimum (19 MiB, 2 passes, 1 lane).
+    # A hash made with other parameters is replaced at the owner's next sign-in.
+    password_memory_kib: int = Field(default=19456, ge=19456, le=4 << 20)
+    password_time_cost: int = Field(default=2, ge=2, le=20)
+    password_parallelism: int = Field(default=1, ge=1, le=16)
+    # HTTP SMS provider (docs/sms-provider.md). Unset: codes go to the development sink when
+    # TALENT_DEV_ENDPOINTS is true, and cannot be sent otherwise.
+    sms_provider_url: str | None = None
+    # Shared secret that signs each request to the SMS provider (HMAC-SHA256).
+    sms_provider_key: str | None = None
+    # Seconds to wait for the SMS provider's response before retrying.
+    sms_provider_timeout: float = Field(default=5.0, gt=0, le=60)
+    # Key of the HMAC-SHA256 pseudonym of 公民身份号码 (ID numbers): identity publishes it in
+    # identity.user_registered and application matches imported gradings with it. ID numbers are few
+    # enough to be guessed, so anyone holding this key can test a guess: keep it as secret as data_key.
+    # NOTE: changing it breaks the match with gradings imported and persons registered before; no
+    # command recomputes the stored hashes.
+    id_number_hash_key: str = Field(default="talent-dev-id-number-hash-key", min_length=16)
     admin_account: str = "admin"
     admin_password: str | None = None
     admin_name: str = "系统管理员"
@@ -75,6 +99,22 @@ class Settings(BaseSettings):
     log_format: str = Field(default="text", pattern="^(text|json)$")
     log_level: str = "INFO"
 
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _check_trusted_proxies(cls, value: str) -> str:
+        for entry in filter(None, (part.strip() for part in value.split(","))):
+            try:
+                ipaddress.ip_network(entry, strict=False)
+            except ValueError as e:
+                raise ValueError(f"expected IP addresses or CIDR networks separated by commas, got {entry!r}") from e
+        return value
+
+    @model_validator(mode="after")
+    def _check_sms_provider(self) -> "Settings":
+        if self.sms_provider_url and not self.sms_provider_key:
+            raise ValueError("TALENT_SMS_PROVIDER_KEY must be set when TALENT_SMS_PROVIDER_URL is set")
+        return self
+
     @model_validator(mode="after")
     def _check_production(self) -> "Settings":
         if self.env is Environment.PRODUCTION:
@@ -84,6 +124,8 @@ class Settings(BaseSettings):
                 raise ValueError("TALENT_INTERNAL_TOKEN and TALENT_DATA_KEY must be set when TALENT_ENV=production")
             if not self.admin_password:
                 raise ValueError("TALENT_ADMIN_PASSWORD must be set when TALENT_ENV=production")
+            if self.id_number_hash_key == "talent-dev-id-number-hash-key":
+                raise ValueError("TALENT_ID_NUMBER_HASH_KEY must be set when TALENT_ENV=production")
         return self
 
     def service_port(self, service: str) -> int:

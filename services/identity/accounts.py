@@ -34,34 +34,35 @@ _CONFLICTS = {
 async def register_person(connection: asyncpg.Connection, identity: Identity, body: Registration,
                           at: datetime) -> uuid.UUID:
     """Create an applicant; a duplicate mobile or ID number is a 409 that still uses up the SMS code."""
-    id_number_hash = identity.cipher.lookup_hash("id_number", body.id_number)
-    if await repository.person_mobile_taken(connection, body.mobile):
+    id_number_hashes = identity.cipher.lookup_hashes("id_number", body.id_number)
+    if await repository.accounts.person_mobile_taken(connection, body.mobile):
         raise CommittedRejection(409, "identity.mobile_registered")
-    if await repository.id_number_taken(connection, id_number_hash):
+    if await repository.accounts.id_number_taken(connection, id_number_hashes):
         raise CommittedRejection(409, "identity.id_number_registered")
 
     user_id = uuid.uuid4()
     encrypted = identity.cipher.encrypt(body.id_number.encode(), f"id_number:{user_id}")
     async with _conflicts_as_errors():
-        await repository.insert_user(connection, user_id, Kind.PERSON, PERSON_ROLE, body.real_name,
+        await repository.accounts.insert_user(connection, user_id, Kind.PERSON, PERSON_ROLE, body.real_name,
                                      await identity.passwords.hash(body.password), at)
-        await repository.insert_person(connection, user_id, body.mobile, encrypted, id_number_hash,
+        await repository.accounts.insert_person(connection, user_id, body.mobile, encrypted, id_number_hashes[0],
                                        mask_id_number(body.id_number), identity.cipher.key_id)
-    await messaging.record_user_registered(connection, user_id, Kind.PERSON, PERSON_ROLE,
-                                           real_name=body.real_name)
+    await messaging.record_user_registered(
+        connection, user_id, Kind.PERSON, PERSON_ROLE, real_name=body.real_name,
+        id_number_hash=messaging.id_number_pseudonym(identity.settings.id_number_hash_key, body.id_number))
     return user_id
 
 
 async def register_unit(connection: asyncpg.Connection, identity: Identity, body: UnitRegistration,
                         at: datetime) -> uuid.UUID:
-    if await repository.uscc_taken(connection, body.uscc):
+    if await repository.accounts.uscc_taken(connection, body.uscc):
         raise CommittedRejection(409, "identity.uscc_registered")
 
     user_id = uuid.uuid4()
     async with _conflicts_as_errors():
-        await repository.insert_user(connection, user_id, Kind.UNIT, UNIT_ROLE, body.unit_name,
+        await repository.accounts.insert_user(connection, user_id, Kind.UNIT, UNIT_ROLE, body.unit_name,
                                      await identity.passwords.hash(body.password), at)
-        await repository.insert_unit(connection, user_id, body.uscc, body.unit_name, body.contact_name,
+        await repository.accounts.insert_unit(connection, user_id, body.uscc, body.unit_name, body.contact_name,
                                      body.contact_mobile)
     await messaging.record_user_registered(connection, user_id, Kind.UNIT, UNIT_ROLE, uscc=body.uscc,
                                            unit_name=body.unit_name)
@@ -70,14 +71,14 @@ async def register_unit(connection: asyncpg.Connection, identity: Identity, body
 
 async def create_staff(connection: asyncpg.Connection, identity: Identity, body: StaffCreation,
                        created_by: uuid.UUID | None, at: datetime) -> uuid.UUID:
-    if await repository.staff_account_taken(connection, body.account):
+    if await repository.accounts.staff_account_taken(connection, body.account):
         raise ApiError(409, "identity.account_taken")
 
     user_id = uuid.uuid4()
     async with _conflicts_as_errors():
-        await repository.insert_user(connection, user_id, Kind.STAFF, body.role, body.name,
+        await repository.accounts.insert_user(connection, user_id, Kind.STAFF, body.role, body.name,
                                      await identity.passwords.hash(body.password), at)
-        await repository.insert_staff(connection, user_id, body.account, created_by)
+        await repository.accounts.insert_staff(connection, user_id, body.account, created_by)
     await messaging.record_user_registered(connection, user_id, Kind.STAFF, body.role, real_name=body.name)
     return user_id
 
@@ -111,8 +112,8 @@ async def ensure_first_admin(pool: asyncpg.Pool, identity: Identity) -> None:
         raise SettingsError(f"invalid admin account settings: {problems}") from None
 
     async with pool.acquire() as connection, connection.transaction():
-        await repository.lock_for_start_up(connection, "first_admin")
-        if await repository.staff_account_taken(connection, body.account):
+        await repository.locks.lock_named(connection, "first_admin")
+        if await repository.accounts.staff_account_taken(connection, body.account):
             await _follow_admin_password(connection, identity, body.account, body.password)
             return
         user_id = await create_staff(connection, identity, body, None, now())
@@ -126,20 +127,20 @@ async def _follow_admin_password(connection: asyncpg.Connection, identity: Ident
     A development database outlives the checkout whose launcher generated the password, so without
     this a second checkout could never sign in as admin. Production never overwrites a password.
     """
-    current_hash = await repository.staff_password_hash(connection, account)
+    current_hash = await repository.accounts.staff_password_hash(connection, account)
     if await identity.passwords.verify(current_hash, password):
         return
     if identity.settings.env is Environment.PRODUCTION:
         log.warning("admin account %s exists with another password than TALENT_ADMIN_PASSWORD; left unchanged",
                     account)
         return
-    await repository.set_staff_password_hash(connection, account, await identity.passwords.hash(password))
+    await repository.accounts.set_staff_password_hash(connection, account, await identity.passwords.hash(password))
     log.warning("admin account %s: password reset to TALENT_ADMIN_PASSWORD (%s only)", account,
                 identity.settings.env.value)
 
 
 def subject_of(account: asyncpg.Record) -> Subject:
-    """Build the token subject of an account row read by `repository.account_by_id` or a sign-in look-up."""
+    """Build the token subject of an account row read by `repository.accounts.account_by_id` or a sign-in look-up."""
     return Subject(user_id=str(account["id"]), role=account["role"], name=account["display_name"],
                    uscc=account["uscc"], id_number_masked=account["id_number_masked"])
 
@@ -148,7 +149,8 @@ def profile_of(account: asyncpg.Record, identity: Identity) -> Profile:
     """Build the owner's view of their account, with the ID number and mobile unmasked."""
     id_number = None
     if account["id_number_encrypted"] is not None:
-        plaintext = identity.cipher.decrypt(account["id_number_encrypted"], f"id_number:{account['id']}")
+        plaintext = identity.cipher.decrypt(account["id_number_encrypted"], f"id_number:{account['id']}",
+                                            account["data_key_id"])
         id_number = plaintext.decode()
     return Profile(
         user_id=str(account["id"]), kind=account["kind"], role=account["role"], name=account["display_name"],

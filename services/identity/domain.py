@@ -1,8 +1,19 @@
-"""Rules of accounts, captchas, SMS codes and sign-in throttling, with no I/O.
+"""Rules of accounts, captchas, SMS codes, sign-in throttling, QR sign-in and signing keys, with no I/O.
 
 An SMS code is accepted once, within its lifetime, and only while fewer than `SMS_CODE_MAX_FAILURES`
-wrong codes were entered for it. Only the newest code of a mobile and purpose counts. Sign-in
-failures are counted per account string, so an unknown account is throttled exactly like a known one.
+wrong codes were entered for it. Only the newest code of a mobile and purpose counts. At most
+`SMS_DAILY_LIMIT_PER_MOBILE` codes go to one mobile, and `SMS_DAILY_LIMIT_PER_ADDRESS` codes are
+requested from one client address, in any 24 hours.
+
+Sign-in failures are counted per account (the user, or the account string when no account matches,
+so an unknown account is throttled exactly like a known one) and per client address. Each count
+imposes an escalating wait with a ceiling and is forgotten after a quiet period, so no account is
+ever locked for good. Failures at an address the account signed in from before are counted for that
+account and address apart, so an attacker elsewhere cannot hold the owner back there.
+
+A QR sign-in ticket (扫码登录) moves waiting → scanned → confirmed, or to expired when its two
+minutes pass first. Only the session that scanned it may confirm it, and the page collects the
+session once.
 """
 
 import enum
@@ -21,13 +32,14 @@ SMS_CODE_TTL = timedelta(minutes=5)
 SMS_CODE_MAX_FAILURES = 5
 SMS_RESEND_INTERVAL = timedelta(seconds=60)
 
-# After SIGN_IN_FREE_FAILURES failed sign-ins in a row, each further attempt must wait
-# SIGN_IN_BASE_DELAY * 2^(failures - SIGN_IN_FREE_FAILURES), at most SIGN_IN_MAX_DELAY. The count
-# restarts after a success or after SIGN_IN_FAILURE_MEMORY without failures; no account is ever locked.
-SIGN_IN_FREE_FAILURES = 5
-SIGN_IN_BASE_DELAY = timedelta(seconds=5)
-SIGN_IN_MAX_DELAY = timedelta(minutes=15)
-SIGN_IN_FAILURE_MEMORY = timedelta(hours=24)
+SMS_LIMIT_WINDOW = timedelta(hours=24)
+SMS_DAILY_LIMIT_PER_MOBILE = 10
+SMS_DAILY_LIMIT_PER_ADDRESS = 50
+
+# An address counts as the account's own for this long after the account signed in from it.
+RECOGNISED_ADDRESS_MEMORY = timedelta(days=90)
+
+QR_TICKET_TTL = timedelta(minutes=2)
 
 PASSWORD_MIN_LENGTH = 8
 PASSWORD_MAX_LENGTH = 32
@@ -116,17 +128,156 @@ def password_error(password: str, *forbidden: str) -> str | None:
     return None
 
 
-def sign_in_delay(failures: int) -> timedelta | None:
-    """Wait imposed after `failures` consecutive failed sign-ins; None while no wait applies."""
-    if failures < SIGN_IN_FREE_FAILURES:
-        return None
-    exponent = min(failures - SIGN_IN_FREE_FAILURES, 20)
-    return min(SIGN_IN_BASE_DELAY * 2 ** exponent, SIGN_IN_MAX_DELAY)
+def daily_limit_wait(recent: list[datetime], limit: int, now: datetime) -> int:
+    """Seconds until another SMS code is allowed under a limit of `limit` per `SMS_LIMIT_WINDOW`.
+
+    `recent` contains the times of the codes in the window, newest first. 0 means allowed now.
+    """
+    if len(recent) < limit:
+        return 0
+    frees_up_at = recent[limit - 1] + SMS_LIMIT_WINDOW
+    return max(1, math.ceil((frees_up_at - now).total_seconds()))
+
+
+class ThrottleScope(enum.StrEnum):
+    ACCOUNT = "account"
+    ADDRESS = "address"
+
+
+@dataclass(frozen=True)
+class ThrottleRule:
+    """After `free_failures` failures in a row, each further attempt waits `base_delay * 2^n`, at most
+    `max_delay`. The count restarts after `memory` without failures (and, for accounts, on success)."""
+
+    free_failures: int
+    base_delay: timedelta
+    max_delay: timedelta
+    memory: timedelta
+
+    def delay(self, failures: int) -> timedelta | None:
+        """Wait imposed after `failures` failures in a row; None while no wait applies."""
+        if failures < self.free_failures:
+            return None
+        exponent = min(failures - self.free_failures, 20)
+        return min(self.base_delay * 2 ** exponent, self.max_delay)
+
+
+THROTTLE_RULES = {
+    ThrottleScope.ACCOUNT: ThrottleRule(free_failures=5, base_delay=timedelta(seconds=5),
+                                        max_delay=timedelta(minutes=15), memory=timedelta(hours=24)),
+    # One address may serve a whole office behind NAT, so it gets more free failures but the same ceiling.
+    ThrottleScope.ADDRESS: ThrottleRule(free_failures=20, base_delay=timedelta(seconds=5),
+                                        max_delay=timedelta(minutes=15), memory=timedelta(hours=1)),
+}
+
+
+def wait_seconds(until: datetime, now: datetime) -> int:
+    """Whole seconds from `now` until `until`, rounded up, at least 1."""
+    return max(1, math.ceil((until - now).total_seconds()))
 
 
 def describe_wait(seconds: int) -> tuple[str, str]:
-    """Return a wait in Chinese and English words, rounded up to whole minutes from 60 seconds on."""
+    """Return a wait in Chinese and English words, rounded up to whole minutes from 60 seconds on and to
+    whole hours from one hour on."""
     if seconds < 60:
         return f"{seconds} 秒", f"{seconds} second{'s' if seconds != 1 else ''}"
-    minutes = math.ceil(seconds / 60)
-    return f"{minutes} 分钟", f"{minutes} minute{'s' if minutes != 1 else ''}"
+    if seconds < 3600:
+        minutes = math.ceil(seconds / 60)
+        return f"{minutes} 分钟", f"{minutes} minute{'s' if minutes != 1 else ''}"
+    hours = math.ceil(seconds / 3600)
+    return f"{hours} 小时", f"{hours} hour{'s' if hours != 1 else ''}"
+
+
+# QR sign-in (扫码登录)
+
+
+class QrStatus(enum.StrEnum):
+    WAITING = "waiting"
+    SCANNED = "scanned"
+    CONFIRMED = "confirmed"
+    EXPIRED = "expired"
+
+
+@dataclass(frozen=True)
+class QrTicketState:
+    expires_at: datetime
+    scanned_by: str | None
+    scanned_session_id: str | None
+    confirmed_at: datetime | None
+    collected_at: datetime | None
+
+
+def qr_status(ticket: QrTicketState, now: datetime) -> QrStatus:
+    """Return the status a ticket shows. A ticket whose session was collected stays confirmed. Any other
+    ticket is expired once its lifetime is over, even if it was confirmed but not collected."""
+    if ticket.collected_at is not None:
+        return QrStatus.CONFIRMED
+    if ticket.expires_at <= now:
+        return QrStatus.EXPIRED
+    if ticket.confirmed_at is not None:
+        return QrStatus.CONFIRMED
+    if ticket.scanned_by is not None:
+        return QrStatus.SCANNED
+    return QrStatus.WAITING
+
+
+def qr_scan_error(ticket: QrTicketState, user_id: str, session_id: str, now: datetime) -> str | None:
+    """Error code if the session may not scan the ticket; scanning again from the same session is allowed."""
+    status = qr_status(ticket, now)
+    if status is QrStatus.EXPIRED:
+        return "identity.qr_ticket_expired"
+    if status is QrStatus.WAITING:
+        return None
+    if status is QrStatus.SCANNED and (ticket.scanned_by, ticket.scanned_session_id) == (user_id, session_id):
+        return None
+    return "identity.qr_ticket_used"
+
+
+def qr_confirm_error(ticket: QrTicketState, user_id: str, session_id: str, now: datetime) -> str | None:
+    """Error code if the session may not confirm the ticket: only the scanning session confirms, once."""
+    status = qr_status(ticket, now)
+    if status is QrStatus.EXPIRED:
+        return "identity.qr_ticket_expired"
+    if status is QrStatus.WAITING:
+        return "identity.qr_ticket_not_scanned"
+    if status is QrStatus.CONFIRMED or (ticket.scanned_by, ticket.scanned_session_id) != (user_id, session_id):
+        return "identity.qr_ticket_used"
+    return None
+
+
+def qr_ready_to_collect(ticket: QrTicketState, now: datetime) -> bool:
+    """True once, for a confirmed ticket within its lifetime whose session was not collected yet."""
+    return ticket.collected_at is None and ticket.confirmed_at is not None and ticket.expires_at > now
+
+
+# Signing keys
+
+
+def retirement_wait(deactivated_at: datetime | None, access_token_ttl: timedelta, now: datetime) -> int | None:
+    """Seconds before a signing key may leave the JWKS; None while it still signs (it cannot be retired).
+
+    A key is kept until every access token it signed has expired, that is `access_token_ttl` after it
+    stopped signing.
+    """
+    if deactivated_at is None:
+        return None
+    remaining = (deactivated_at + access_token_ttl - now).total_seconds()
+    return max(0, math.ceil(remaining))
+
+
+# Audit
+
+
+_DIGITS_OR_X = set("0123456789Xx")
+
+
+def mask_account(account: str) -> str:
+    """Mask an account name for the audit trail.
+
+    Digit strings that may be a mobile or an ID number keep only their first 3 and last 4 characters.
+    Staff account names and credit codes stay readable.
+    """
+    account = account.strip()
+    if len(account) >= 7 and set(account) <= _DIGITS_OR_X:
+        return account[:3] + "*" * (len(account) - 7) + account[-4:]
+    return account

@@ -44,7 +44,7 @@ register_messages({
     "identity.sms_unavailable": Message(
         "短信服务暂不可用", "SMS service unavailable",
         "短信服务尚未配置，暂时无法发送验证码，请联系管理员。",
-        "No SMS gateway is configured, so no code can be sent; contact the administrator."),
+        "No SMS provider is configured, so no code can be sent; contact the administrator."),
     "identity.mobile_registered": Message(
         "该手机号码已注册", "This mobile number is already registered",
         "该手机号码已注册。如果忘记了密码，请在登录页点击“忘记密码”找回。",
@@ -71,4 +71,42 @@ register_messages({
         "登录失败次数过多，请 {wait_zh}后再试。", "Too many failed sign-ins; try again in {wait_en}."),
     "identity.refresh_token_invalid": Message(
         "登录已失效，请重新登录", "The refresh token is invalid or expired; sign in again"),
+    "identity.sms_daily_limit": Message(
+        "今日短信验证码次数已达上限", "Daily SMS code limit reached",
+        "该手机号码或当前网络今日获取短信验证码的次数已达上限，请 {wait_zh}后再试。",
+        "This mobile number or network has requested the maximum number of SMS codes for a day; "
+        "try again in {wait_en}."),
+    "identity.reset_account_required": Message(
+        "请填写要找回密码的单位统一社会信用代码", "Enter the credit code of the unit to reset",
+        "该手机号码是多个单位的联系人手机号码，请填写要找回密码的单位的统一社会信用代码。",
+        "This mobile number is the contact of several units; enter the unified social credit code of the unit."),
+    "identity.reset_account_not_found": Message(
+        "该统一社会信用代码的单位联系人手机号码不是此号码", "No unit with this credit code has this contact mobile",
+        "请核对统一社会信用代码，或使用该单位登记的联系人手机号码。",
+        "Check the unified social credit code, or use the contact mobile the unit registered."),
+    "identity.qr_ticket_not_found": Message("二维码不存在或已失效", "QR sign-in ticket not found",
+                                            "请刷新页面上的二维码后重新扫描。",
+                                            "Refresh the QR code on the page and scan it again."),
+    "identity.qr_ticket_expired": Message("二维码已过期", "QR code expired",
+                                          "二维码有效期为 2 分钟，请刷新页面上的二维码后重新扫描。",
+                                          "A QR code is valid for 2 minutes; refresh it on the page and scan again."),
+    "identity.qr_ticket_used": Message("二维码已被使用", "QR code already used",
+                                       "该二维码已被扫描或已确认登录，请刷新页面上的二维码后重新扫描。",
+                                       "This QR code was already scanned or confirmed; refresh it on the page and "
+                                       "scan again."),
+    "identity.qr_ticket_not_scanned": Message("请先扫描二维码", "Scan the QR code first",
+                                              "确认登录前须先用手机扫描该二维码。",
+                                              "Scan the QR code with the app before confirming the sign-in."),
+    "identity.staff_not_found": Message("工作人员账号不存在", "Staff account not found"),
+    "identity.user_not_found": Message("账号不存在", "Account not found"),
+    "identity.last_admin": Message("不能取消最后一名管理员的管理员角色", "The last admin cannot lose the admin role",
+                                   "系统须至少保留一名管理员，请先为其他账号授予管理员角色。",
+                                   "The system keeps at least one admin; make another account an admin first."),
+    "identity.signing_key_not_found": Message("签名密钥不存在或已停用", "Signing key not found or already retired"),
+    "identity.signing_key_active": Message(
+        "不能停用正在使用的签名密钥", "The active signing key cannot be retired",
+        "请先轮换签名密钥，再停用旧密钥。", "Rotate the signing keys first, then retire the old key."),
+    "identity.signing_key_in_use": Message(
+        "该签名密钥签发的令牌尚未全部过期", "Tokens signed with this key may still be valid",
+        "请 {seconds} 秒后再停用该密钥。", "Retire this key in {seconds} seconds."),
 })

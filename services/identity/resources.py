@@ -1,11 +1,10 @@
-"""Process-wide parts of the identity service, its signing key, and the caller check of its handlers."""
+"""Process-wide parts of the identity service and the caller checks of its handlers."""
 
 import logging
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-import asyncpg
 from aiohttp import web
 from captcha.image import ImageCaptcha
 
@@ -16,9 +15,11 @@ from services.common.settings import Settings
 from services.common.web import principal
 
 from . import repository
-from .crypto import DataCipher, DecryptionFailed, Passwords
+from .clients import Client, TrustedProxies, client_of
+from .crypto import DataCipher, Passwords
+from .keys import KeyRing
 from .sms import SmsSender
-from .tokens import SigningKey, TokenIssuer
+from .tokens import TokenIssuer
 
 log = logging.getLogger(__name__)
 
@@ -28,9 +29,11 @@ class Identity:
     settings: Settings
     cipher: DataCipher
     passwords: Passwords
+    keys: KeyRing
     issuer: TokenIssuer
     sms: SmsSender
     captcha_images: ImageCaptcha
+    proxies: TrustedProxies
 
 
 identity_key = web.AppKey("identity", Identity)
@@ -40,27 +43,13 @@ def now() -> datetime:
     return datetime.now(UTC)
 
 
-async def load_signing_key(connection: asyncpg.Connection, cipher: DataCipher) -> SigningKey:
-    """Return the newest active signing key, generating and storing one on the first start."""
-    await repository.lock_for_start_up(connection, "signing_key")
-    row = await repository.newest_signing_key(connection)
-    if row is None:
-        key = SigningKey.generate()
-        await repository.insert_signing_key(connection, key.kid, key.public_jwk(), key.seal(cipher),
-                                            cipher.key_id, now())
-        log.info("generated signing key %s", key.kid)
-        return key
-    try:
-        return SigningKey.unseal(row["kid"], row["private_key_encrypted"], cipher)
-    except DecryptionFailed as e:
-        raise RuntimeError(
-            f"TALENT_DATA_KEY (key id {cipher.key_id}) cannot decrypt signing key {row['kid']}, which was "
-            f"encrypted under data key {row['data_key_id']}; start with the data key it was created with"
-        ) from e
-
-
 def identity_of(request: web.Request) -> Identity:
     return request.app[identity_key]
+
+
+def client(request: web.Request) -> Client:
+    """Return the caller's client address (X-Forwarded-For of a trusted proxy) and user agent."""
+    return client_of(request, identity_of(request).proxies)
 
 
 async def active_caller(request: web.Request) -> Principal:
@@ -71,7 +60,7 @@ async def active_caller(request: web.Request) -> Principal:
     except ValueError as e:
         raise ApiError(401, "auth.invalid_token") from e
     async with request.app[pool_key].acquire() as connection:
-        if not await repository.session_is_active(connection, session_id, user_id):
+        if not await repository.sessions.session_is_active(connection, session_id, user_id):
             log.info("rejected a token of revoked session %s", session_id)
             raise ApiError(401, "auth.invalid_token")
     return caller

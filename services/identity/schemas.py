@@ -1,6 +1,7 @@
 """Request and response bodies of the identity API."""
 
 import re
+import uuid
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
@@ -136,6 +137,32 @@ class RefreshRequest(Request):
     refresh_token: str = Field(min_length=1, max_length=128)
 
 
+class PasswordReset(Request):
+    mobile: Mobile
+    sms_code: SmsCode
+    new_password: str
+    # 统一社会信用代码 of the unit to reset, needed only when the mobile is the contact of several units.
+    account: Uscc | None = None
+
+    @field_validator("new_password")
+    @classmethod
+    def _password(cls, value: str, info: ValidationInfo) -> str:
+        return _check_password(value, info, "mobile")
+
+
+class RoleChange(Request):
+    role: Literal["department_reviewer", "admin"]
+
+
+class AuditQuery(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    cursor: str | None = Field(default=None, pattern=r"^[0-9]{1,18}$")
+    limit: int = Field(default=50, ge=1, le=200)
+    user_id: uuid.UUID | None = None
+    type: str | None = Field(default=None, max_length=40)
+
+
 class DevSmsQuery(BaseModel):
     mobile: Mobile
 
@@ -197,6 +224,78 @@ class Profile(BaseModel):
 
 class Jwks(BaseModel):
     keys: list[dict[str, Any]]
+
+
+class QrTicket(BaseModel):
+    ticket_id: str
+    qr_content: str = Field(description="Text to show as a QR code for the app to scan; it contains the ticket id")
+    expires_at: datetime
+    poll_secret: str = Field(description="Send as X-QR-Poll-Secret when polling; keep it in the page, not in the QR")
+
+
+class QrTicketStatus(BaseModel):
+    """A ticket's status; the token pair fields appear once, on the first poll after confirmation."""
+
+    status: Literal["waiting", "scanned", "confirmed", "expired"]
+    expires_at: datetime
+    access_token: str | None = None
+    refresh_token: str | None = None
+    token_type: Literal["Bearer"] | None = None
+    expires_in: int | None = None
+
+
+class QrScanned(BaseModel):
+    """Details the app shows before the person confirms: the address and browser that requested the sign-in."""
+
+    status: Literal["scanned"]
+    expires_at: datetime
+    requested_at: datetime
+    page_client_address: str | None
+    page_user_agent: str | None
+
+
+class StaffMember(BaseModel):
+    user_id: str
+    account: str
+    name: str
+    role: str
+    created_at: datetime
+
+
+class StaffList(BaseModel):
+    items: list[StaffMember]
+
+
+class SessionsEnded(BaseModel):
+    sessions_ended: int
+
+
+class AuditEvent(BaseModel):
+    id: int
+    type: str
+    occurred_at: datetime
+    user_id: str | None
+    account: str | None = Field(description="The account name as typed, with mobile and ID numbers masked")
+    client_address: str | None
+    user_agent: str | None
+    details: dict[str, Any]
+
+
+class AuditEvents(BaseModel):
+    items: list[AuditEvent]
+    next_cursor: str | None = Field(description="Pass as cursor for the next (older) page; null on the last page")
+
+
+class SigningKeyInfo(BaseModel):
+    kid: str
+    status: Literal["active", "published", "retired"]
+    created_at: datetime
+    deactivated_at: datetime | None
+    retired_at: datetime | None
+
+
+class SigningKeys(BaseModel):
+    items: list[SigningKeyInfo]
 
 
 class RevokedSession(BaseModel):

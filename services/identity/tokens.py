@@ -42,8 +42,8 @@ class SigningKey:
         return cipher.encrypt(der, f"signing_key:{self.kid}")
 
     @classmethod
-    def unseal(cls, kid: str, sealed: bytes, cipher: DataCipher) -> "SigningKey":
-        der = cipher.decrypt(sealed, f"signing_key:{kid}")
+    def unseal(cls, kid: str, sealed: bytes, cipher: DataCipher, data_key_id: str | None = None) -> "SigningKey":
+        der = cipher.decrypt(sealed, f"signing_key:{kid}", data_key_id)
         private_key = serialization.load_der_private_key(der, password=None)
         if not isinstance(private_key, ec.EllipticCurvePrivateKey):
             raise ValueError(f"signing key {kid} is not an EC private key")
@@ -73,14 +73,13 @@ class Subject:
 
 
 class TokenIssuer:
-    def __init__(self, key: SigningKey, issuer: str, audience: str, ttl_seconds: int) -> None:
-        self.key = key
+    def __init__(self, issuer: str, audience: str, ttl_seconds: int) -> None:
         self.issuer = issuer
         self.audience = audience
         self.ttl = timedelta(seconds=ttl_seconds)
 
-    def issue(self, subject: Subject, session_id: str, now: datetime) -> tuple[str, datetime]:
-        """Return a signed access token and the time it expires."""
+    def issue(self, key: SigningKey, subject: Subject, session_id: str, now: datetime) -> tuple[str, datetime]:
+        """Return an access token signed with `key` and the time it expires."""
         expires_at = now + self.ttl
         claims: dict[str, Any] = {
             "iss": self.issuer, "aud": self.audience, "sub": subject.user_id, "sid": session_id,
@@ -91,9 +90,10 @@ class TokenIssuer:
             claims["uscc"] = subject.uscc
         if subject.id_number_masked is not None:
             claims["idm"] = subject.id_number_masked
-        token = jwt.encode(claims, self.key.private_key, algorithm=ALGORITHM, headers={"kid": self.key.kid})
+        token = jwt.encode(claims, key.private_key, algorithm=ALGORITHM, headers={"kid": key.kid})
         return token, expires_at
 
 
-def new_refresh_token() -> str:
+def new_secret() -> str:
+    """A 256-bit random secret as URL-safe text: refresh tokens and QR poll secrets."""
     return secrets.token_urlsafe(32)

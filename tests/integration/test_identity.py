@@ -7,100 +7,39 @@ Run with TALENT_TEST_SERVICES=identity. Tests that must move time forward (an ex
 import base64
 import json
 import logging
-import random
 import uuid
 from contextlib import asynccontextmanager
-from datetime import date
 
-import aio_pika
 import jwt
 import pytest
 from aiohttp import web
 
-from services.common.events import EXCHANGE
 from services.common.service import pool_key
-from services.common.validators import id_number_check_char, mask_id_number
+from services.common.validators import mask_id_number
 from services.identity.app import create_app
-from services.identity.resources import identity_key
-from tests.conftest import eventually, free_port
+from services.identity.messaging import id_number_pseudonym
+from tests.conftest import free_port
+from tests.integration.identity_support import (
+    age_sms_codes,
+    captured_events,
+    claims_of,
+    english,
+    id_number_ending_in_x,
+    mobile_hash,
+    portal_at,
+    without_request,
+)
 from tests.support import ApiFailure, Portal, new_person, new_unit, random_mobile
 
 
 @pytest.fixture
 def portal(suite, http, test_settings) -> Portal:
-    return Portal(http, {"identity": test_settings.identity_url})
+    return portal_at(http, test_settings.identity_url)
 
 
 @pytest.fixture
 def identity_app(suite) -> web.Application:
     return suite["identity"]
-
-
-def english(portal: Portal) -> Portal:
-    return Portal(portal.http, portal.bases, portal.token, language="en")
-
-
-def claims_of(token: str) -> dict:
-    return jwt.decode(token, options={"verify_signature": False})
-
-
-def id_number_ending_in_x() -> str:
-    for _ in range(1000):
-        birth = date(1985, random.randint(1, 12), random.randint(1, 28))
-        first17 = f"220104{birth:%Y%m%d}{random.randint(0, 999):03d}"
-        if id_number_check_char(first17) == "X":
-            return first17 + "X"
-    raise AssertionError("no ID number with check character X found in 1000 tries")
-
-
-class Capture:
-    """Events of some types published on the suite's exchange after the capture started."""
-
-    def __init__(self, queue: aio_pika.abc.AbstractQueue) -> None:
-        self.queue = queue
-        self.seen: list[dict] = []
-
-    async def wait_for(self, event_type: str, **data) -> dict:
-        def matching() -> dict | None:
-            for envelope in self.seen:
-                fields = envelope["data"]
-                if envelope["type"] == event_type and all(fields.get(k) == v for k, v in data.items()):
-                    return envelope
-            return None
-
-        async def arrived():
-            message = await self.queue.get(fail=False)
-            if message is not None:
-                await message.ack()
-                self.seen.append(json.loads(message.body))
-            return matching()
-
-        return await eventually(arrived, timeout=10)
-
-
-@asynccontextmanager
-async def captured_events(test_settings, *event_types: str):
-    connection = await aio_pika.connect(test_settings.amqp_url)
-    try:
-        channel = await connection.channel()
-        queue = await channel.declare_queue(exclusive=True, auto_delete=True)
-        for event_type in event_types:
-            await queue.bind(test_settings.broker_name(EXCHANGE), routing_key=event_type)
-        yield Capture(queue)
-    finally:
-        await connection.close()
-
-
-async def age_sms_codes(app: web.Application, mobile: str, seconds: int) -> None:
-    """Move a mobile's SMS codes `seconds` into the past, as if that much time had passed."""
-    await app[pool_key].execute(
-        "UPDATE sms_codes SET created_at = created_at - make_interval(secs => $2),"
-        " expires_at = expires_at - make_interval(secs => $2) WHERE mobile_hash = $1",
-        mobile_hash(app, mobile), seconds)
-
-
-def mobile_hash(app: web.Application, mobile: str) -> bytes:
-    return app[identity_key].cipher.lookup_hash("mobile", mobile)
 
 
 # Registration and sign-in
@@ -133,9 +72,6 @@ async def test_wrong_password_and_unknown_account_answer_alike(portal):
     unknown_account = await portal.post("identity", "/sessions", {
         "account": random_mobile(), "password": "Wrong#2026pass", **await portal.solve_captcha()},
         expect=401)
-
-    def without_request(problem):
-        return {key: value for key, value in problem.items() if key not in ("request_id", "instance")}
 
     assert wrong_password["code"] == "identity.invalid_credentials"
     assert without_request(wrong_password) == without_request(unknown_account)
@@ -493,7 +429,9 @@ async def test_registration_event_omits_personal_numbers(portal, test_settings):
         event = await capture.wait_for("identity.user_registered", user_id=user_id)
 
     assert event["data"] == {"user_id": user_id, "kind": "person", "role": "applicant",
-                             "real_name": person["real_name"]}
+                             "real_name": person["real_name"],
+                             "id_number_hash": id_number_pseudonym(test_settings.id_number_hash_key,
+                                                                   person["id_number"])}
     text = json.dumps(event)
     assert person["id_number"] not in text
     assert person["mobile"] not in text

@@ -2,7 +2,8 @@
 
 from services.common.web import Api
 
-from . import accounts, dev, sessions, verification
+from . import accounts, admin, dev, qr, sessions, verification
 
-api = Api("identity", [*verification.api.operations, *accounts.api.operations, *sessions.api.operations])
+api = Api("identity", [*verification.api.operations, *accounts.api.operations, *sessions.api.operations,
+                       *qr.api.operations, *admin.api.operations])
 dev_api = dev.api

@@ -1,4 +1,5 @@
-"""Endpoints that create accounts (个人注册, 单位注册, staff) and show the caller's own account."""
+"""Endpoints that create accounts (个人注册, 单位注册, staff), reset a password (忘记密码) and show the caller's
+own account."""
 
 import logging
 import uuid
@@ -9,10 +10,11 @@ from services.common.errors import ApiError
 from services.common.service import pool_key
 from services.common.web import Api, json_response
 
-from .. import accounts, repository
+from .. import accounts, audit, password_reset, repository
+from ..audit import AuditType
 from ..domain import Purpose
-from ..resources import active_caller, identity_of, now
-from ..schemas import Created, Profile, Registration, StaffCreation, UnitRegistration
+from ..resources import active_caller, client, identity_of, now
+from ..schemas import Created, PasswordReset, Profile, Registration, StaffCreation, UnitRegistration
 from ..verification import committing_rejections, use_sms_code
 
 log = logging.getLogger(__name__)
@@ -53,12 +55,26 @@ async def register_unit(request: web.Request, body: UnitRegistration) -> web.Res
 async def create_staff(request: web.Request, body: StaffCreation) -> web.Response:
     caller = await active_caller(request)
     identity = identity_of(request)
+    at = now()
 
     async with request.app[pool_key].acquire() as connection, connection.transaction():
-        user_id = await accounts.create_staff(connection, identity, body, uuid.UUID(caller.user_id), now())
+        user_id = await accounts.create_staff(connection, identity, body, uuid.UUID(caller.user_id), at)
+        await audit.record(connection, AuditType.STAFF_CREATED, client(request), at, user_id=user_id,
+                           account=body.account, created_by=caller.user_id, role_after=body.role)
 
     log.info("admin %s created %s account %s", caller.user_id, body.role, user_id)
     return json_response(Created(user_id=str(user_id)), status=201)
+
+
+@api.post("/password-resets", summary="Set a new password (忘记密码) with a reset_password SMS code; every"
+          " session of the account ends", body=PasswordReset, status=204, public=True)
+async def reset_password(request: web.Request, body: PasswordReset) -> web.Response:
+    identity = identity_of(request)
+
+    async with request.app[pool_key].acquire() as connection, committing_rejections(connection):
+        await password_reset.reset_password(connection, identity, body, client(request), now())
+
+    return web.Response(status=204)
 
 
 @api.get("/me", summary="The caller's own account, with ID number and mobile unmasked", response=Profile)
@@ -66,7 +82,7 @@ async def show_me(request: web.Request) -> web.Response:
     caller = await active_caller(request)
 
     async with request.app[pool_key].acquire() as connection:
-        account = await repository.account_by_id(connection, uuid.UUID(caller.user_id))
+        account = await repository.accounts.account_by_id(connection, uuid.UUID(caller.user_id))
     if account is None:
         raise ApiError(401, "auth.invalid_token")
 

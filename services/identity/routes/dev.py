@@ -26,7 +26,7 @@ async def get_captcha_answer(request: web.Request) -> web.Response:
         raise ApiError(404, "not_found") from e
 
     async with request.app[pool_key].acquire() as connection:
-        answer = await repository.dev_captcha_answer(connection, captcha_id)
+        answer = await repository.verification.dev_captcha_answer(connection, captcha_id)
     if answer is None:
         raise ApiError(404, "not_found")
     return json_response(DevCaptchaAnswer(answer=answer))
@@ -38,7 +38,7 @@ async def list_sent_sms(request: web.Request) -> web.Response:
     query = parse_query(request, DevSmsQuery)
 
     async with request.app[pool_key].acquire() as connection:
-        rows = await repository.dev_sms_messages(connection, query.mobile)
+        rows = await repository.verification.dev_sms_messages(connection, query.mobile)
     messages = [DevSmsMessage(code=row["code"], purpose=row["purpose"], sent_at=row["sent_at"])
                 for row in rows]
     return json_response(DevSmsMessages(messages=messages))

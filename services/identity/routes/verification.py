@@ -8,7 +8,7 @@ from services.common.service import pool_key
 from services.common.web import Api, json_response
 
 from .. import domain
-from ..resources import identity_of, now
+from ..resources import client, identity_of, now
 from ..schemas import Captcha, SmsCodeRequest, SmsCodeSent
 from ..verification import committing_rejections, new_captcha, render_captcha, send_sms_code, use_captcha
 
@@ -32,7 +32,8 @@ async def create_captcha(request: web.Request) -> web.Response:
     return json_response(captcha, headers=NO_STORE)
 
 
-@api.post("/sms-codes", summary="Send a 6-digit SMS code (短信验证码) after a solved captcha",
+@api.post("/sms-codes", summary="Send a 6-digit SMS code (短信验证码) after a solved captcha; at most one per"
+          " mobile every 60 seconds, 10 per mobile and 50 per client address in 24 hours",
           body=SmsCodeRequest, response=SmsCodeSent, status=202, public=True)
 async def request_sms_code(request: web.Request, body: SmsCodeRequest) -> web.Response:
     identity = identity_of(request)
@@ -40,7 +41,7 @@ async def request_sms_code(request: web.Request, body: SmsCodeRequest) -> web.Re
 
     async with request.app[pool_key].acquire() as connection, committing_rejections(connection):
         await use_captcha(connection, identity, body.captcha_id, body.captcha_answer, at)
-        await send_sms_code(connection, identity, body.mobile, body.purpose, at)
+        await send_sms_code(connection, identity, body.mobile, body.purpose, client(request), at)
 
     sent = SmsCodeSent(expires_in=int(domain.SMS_CODE_TTL.total_seconds()),
                        resend_in=int(domain.SMS_RESEND_INTERVAL.total_seconds()))
