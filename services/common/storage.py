@@ -1,18 +1,24 @@
 """S3-compatible object storage through the `minio` SDK.
 
 The SDK is synchronous, so every call runs in a worker thread and never blocks the event loop.
-Uploads are streamed: the SDK's thread pulls chunks from an async byte source as it fills each part,
-so about one part (`PART_SIZE`) of a file is in memory at a time.
+Uploads are streamed: chunks from an async byte source fill one part (`PART_SIZE`) at a time, and a
+filled part is uploaded in a thread while the next one fills, so at most two parts of a file are in
+memory. A thread is busy only while a request to S3 runs, never while the source waits for a client.
 """
 
 import asyncio
+import io
+import itertools
 import logging
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import datetime
 from urllib.parse import urlsplit
 
 import certifi
 import urllib3
 from minio import Minio
+from minio.datatypes import Part
 from minio.error import MinioException, S3Error
 
 from .web import DependencyUnavailable
@@ -21,6 +27,21 @@ log = logging.getLogger(__name__)
 
 PART_SIZE = 5 * 1024 * 1024  # the S3 minimum part size for multipart uploads
 STORAGE = "对象存储 / object storage"
+
+
+@dataclass(frozen=True)
+class StoredObject:
+    key: str
+    last_modified: datetime | None
+
+
+@dataclass(frozen=True)
+class IncompleteUpload:
+    """A multipart upload that was started and neither completed nor aborted."""
+
+    key: str
+    upload_id: str
+    initiated: datetime | None
 
 
 class ObjectStore:
@@ -61,23 +82,38 @@ class ObjectStore:
             return False
 
     async def put_bytes(self, key: str, data: bytes, content_type: str) -> None:
-        import io
-
         await self._call(self.client.put_object, self.bucket, key, io.BytesIO(data), len(data),
                          content_type=content_type)
 
-    async def put_stream(self, key: str, chunks: AsyncIterator[bytes], content_type: str) -> None:
-        """Stream `chunks` into one object; an exception from `chunks` aborts the upload."""
-        loop = asyncio.get_running_loop()
-        reader = _ThreadReader(chunks, loop)
+    async def put_stream(self, key: str, chunks: AsyncIterator[bytes], content_type: str) -> int:
+        """Stream `chunks` into one object and return its size in bytes.
+
+        A body shorter than one part is sent with one PUT once the source ends; a longer one becomes a
+        multipart upload. An exception from `chunks` or from S3 aborts the multipart upload, so no
+        partial object remains. When S3 itself is unreachable the abort fails too, and the incomplete
+        upload stays until `abort_multipart_upload` removes it (files' sweeper does).
+        """
+        upload = _MultipartUpload(self, key, content_type)
+        part = bytearray()
+        size = 0
         try:
-            await self._call(self.client.put_object, self.bucket, key, reader, -1,
-                             content_type=content_type, part_size=PART_SIZE)
+            async for chunk in chunks:
+                upload.raise_failure()
+                part += chunk
+                size += len(chunk)
+                if len(part) >= PART_SIZE:
+                    await upload.send(part)
+                    part = bytearray()
+            if not upload.started:
+                await self.put_bytes(key, bytes(part), content_type)
+                return size
+            if part:
+                await upload.send(part)
+            await upload.complete()
         except BaseException:
-            # A failure of the source (size limit, client gone) wins over the SDK's view of it.
-            if reader.error is not None:
-                raise reader.error from None
+            await upload.abort()
             raise
+        return size
 
     async def read_stream(self, key: str, chunk_size: int = 256 * 1024) -> AsyncIterator[bytes]:
         response = await self._call(self.client.get_object, self.bucket, key)
@@ -108,37 +144,87 @@ class ObjectStore:
         except (urllib3.exceptions.HTTPError, OSError) as e:
             raise DependencyUnavailable(STORAGE) from e
 
+    async def list_objects(self, prefix: str, start_after: str | None = None,
+                           limit: int = 1000) -> list[StoredObject]:
+        """Return up to `limit` objects under `prefix` in key order, after `start_after`."""
+        def page() -> list[StoredObject]:
+            found = self.client.list_objects(self.bucket, prefix=prefix, recursive=True, start_after=start_after)
+            return [StoredObject(item.object_name, item.last_modified) for item in itertools.islice(found, limit)]
+        return await self._call(page)
 
-class _ThreadReader:
-    """A file-like object read by the SDK's thread, fed by an async iterator on the event loop."""
+    async def list_multipart_uploads(self, prefix: str) -> list[IncompleteUpload]:
+        """Return the incomplete multipart uploads under `prefix`, at most 1000 per call."""
+        # NOTE: minio 7.2 offers ListMultipartUploads only as the private `_list_multipart_uploads`.
+        result = await self._call(self.client._list_multipart_uploads, self.bucket, prefix=prefix,
+                                  max_uploads=1000)
+        return [IncompleteUpload(upload.object_name, upload.upload_id, upload.initiated_time)
+                for upload in result.uploads if upload.upload_id]
 
-    def __init__(self, chunks: AsyncIterator[bytes], loop: asyncio.AbstractEventLoop) -> None:
-        self.chunks = chunks
-        self.loop = loop
-        self.buffer = bytearray()
-        self.finished = False
-        self.error: BaseException | None = None
+    async def abort_multipart_upload(self, key: str, upload_id: str) -> None:
+        await self._call(self.client._abort_multipart_upload, self.bucket, key, upload_id)
 
-    async def _next(self) -> bytes | None:
+
+class _MultipartUpload:
+    """One multipart upload fed part by part, with at most one part uploading while the next fills.
+
+    NOTE: minio 7.2 exposes the multipart calls only as private methods (`_create_multipart_upload`,
+    `_upload_part`, `_complete_multipart_upload`, `_abort_multipart_upload`). Its public `put_object`
+    reads the whole source before it reports a failed part, and keeps up to four parts in memory.
+    """
+
+    def __init__(self, store: ObjectStore, key: str, content_type: str) -> None:
+        self.store = store
+        self.key = key
+        self.content_type = content_type
+        self.upload_id: str | None = None
+        self.parts: list[Part] = []
+        # The part being uploaded, as (part number, task returning its ETag).
+        self.in_flight: tuple[int, asyncio.Task] | None = None
+
+    @property
+    def started(self) -> bool:
+        return self.upload_id is not None
+
+    def raise_failure(self) -> None:
+        """Raise the error of the part in flight at once when it failed, so a dead S3 stops the upload."""
+        if self.in_flight is None or not self.in_flight[1].done():
+            return
+        error = self.in_flight[1].exception()
+        if error is not None:
+            raise error
+
+    async def send(self, data: bytearray) -> None:
+        client, bucket = self.store.client, self.store.bucket
+        if self.upload_id is None:
+            self.upload_id = await self.store._call(client._create_multipart_upload, bucket, self.key,
+                                                    {"Content-Type": self.content_type})
+        await self._finish_in_flight()
+        number = len(self.parts) + 1
+        # The SDK only reads `data`, so the buffer is handed over without a copy.
+        task = asyncio.create_task(
+            self.store._call(client._upload_part, bucket, self.key, data, None, self.upload_id, number))
+        self.in_flight = (number, task)
+
+    async def complete(self) -> None:
+        await self._finish_in_flight()
+        await self.store._call(self.store.client._complete_multipart_upload, self.store.bucket, self.key,
+                               self.upload_id, self.parts)
+
+    async def abort(self) -> None:
+        """Abort the upload after the part in flight ends; a failure is logged, not raised."""
+        if self.in_flight is not None:
+            await asyncio.gather(self.in_flight[1], return_exceptions=True)
+            self.in_flight = None
+        if self.upload_id is None:
+            return
         try:
-            return await self.chunks.__anext__()
-        except StopAsyncIteration:
-            return None
+            await self.store.abort_multipart_upload(self.key, self.upload_id)
+        except DependencyUnavailable:
+            log.warning("multipart upload %s of %s could not be aborted; it stays until a sweep aborts it",
+                        self.upload_id, self.key)
 
-    def read(self, size: int = -1) -> bytes:
-        while not self.finished and (size < 0 or len(self.buffer) < size):
-            try:
-                chunk = asyncio.run_coroutine_threadsafe(self._next(), self.loop).result()
-            except BaseException as e:
-                # Re-raised in the SDK's thread so that it aborts the multipart upload.
-                self.error = e
-                raise
-            if chunk is None:
-                self.finished = True
-            else:
-                self.buffer += chunk
-        if size < 0:
-            size = len(self.buffer)
-        data = bytes(self.buffer[:size])
-        del self.buffer[:size]
-        return data
+    async def _finish_in_flight(self) -> None:
+        if self.in_flight is None:
+            return
+        (number, task), self.in_flight = self.in_flight, None
+        self.parts.append(Part(number, await task))

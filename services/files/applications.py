@@ -1,4 +1,4 @@
-"""Reads of the application service: whose an application is and whether its files may change."""
+"""Reads of the application service: whose an application is and which of its modules may change."""
 
 import logging
 import uuid
@@ -11,6 +11,9 @@ from services.common.errors import ApiError
 from services.common.internal import call_service
 from services.common.service import http_key, settings_key
 
+from .domain import slot_editable
+from .rules import MODULE_LABELS, KindRule
+
 log = logging.getLogger(__name__)
 
 APPLICATION_SERVICE = "申报服务 / application service"
@@ -18,7 +21,7 @@ APPLICATION_SERVICE = "申报服务 / application service"
 
 async def load_own_application(request: web.Request, caller: Principal,
                                application_id: uuid.UUID) -> dict[str, Any]:
-    """Return the caller's application `{id, person_id, uscc, status, editable, ...}`, else raise 404."""
+    """Return the caller's application `{id, person_id, uscc, status, editable_modules, ...}`, else raise 404."""
     url = f"{request.app[settings_key].application_url}/applications/{application_id}"
     status, body = await call_service(request.app[http_key], request, "GET", url, caller, APPLICATION_SERVICE)
     if status not in (200, 403, 404):
@@ -30,14 +33,14 @@ async def load_own_application(request: web.Request, caller: Principal,
     return body
 
 
-async def load_editable_application(request: web.Request, caller: Principal,
-                                    application_id: uuid.UUID) -> dict[str, Any]:
-    """Return the caller's application when its attachments may change, else raise 404 or 409."""
+async def load_changeable_slot(request: web.Request, caller: Principal, application_id: uuid.UUID,
+                               rule: KindRule) -> dict[str, Any]:
+    """Return the caller's application when files of `rule`'s kind may change now, else raise 404 or 409."""
     application = await load_own_application(request, caller, application_id)
-    # NOTE: `editable` is one flag for the whole application; after a return (被退回) the application
-    # service decides whether the ticked modules include the attachments.
-    if not application.get("editable"):
-        log.info("application %s is not editable (status %s); file change by %s rejected", application_id,
-                 application.get("status"), caller.user_id)
-        raise ApiError(409, "files.slot_locked")
+    if not slot_editable(rule, application):
+        log.info("module %s of application %s is locked (status %s); change of %s files by %s rejected",
+                 rule.module, application_id, application.get("status"), rule.code, caller.user_id)
+        module_zh, module_en = MODULE_LABELS[rule.module]
+        raise ApiError(409, "files.slot_locked", label=rule.label, label_en=rule.label_en, module_zh=module_zh,
+                       module_en=module_en, extra={"module": rule.module})
     return application

@@ -24,7 +24,6 @@ class IdempotentUpload:
         self.user_id = user_id
         self.key = key
         self.request_hash = request_hash
-        self.raced = False
 
     @classmethod
     def from_request(cls, request: web.Request, caller: Principal, form: UploadForm,
@@ -42,8 +41,4 @@ class IdempotentUpload:
     async def save(self, connection: asyncpg.Connection, body: dict) -> None:
         """Store the 201 body in the upload's transaction; raise KeyTaken when another request won."""
         if not await save_response(connection, self.user_id, self.key, SCOPE, self.request_hash, 201, body):
-            self.raced = True
             raise KeyTaken(self.key)
-
-    async def replay_after_race(self, pool: asyncpg.Pool) -> web.Response | None:
-        return await self.replay(pool) if self.raced else None

@@ -1,26 +1,39 @@
 """Reading `POST /files` as a stream: the form fields first, then the file part.
 
 The body is never read whole. Fields are small and capped. The file part is read chunk by chunk, and
-each chunk is counted against the kind's size limit and added to the SHA-256 on its way to storage.
+each chunk is counted against the kind's size limit, added to the SHA-256 and, for a PDF, scanned for
+encryption on its way to storage. Every check that needs the whole file runs when the last chunk has
+passed but before the object is completed, so a rejected file never becomes an object.
 """
 
 import hashlib
+import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 
 from aiohttp import BodyPartReader, web
+from aiohttp.http_exceptions import HttpProcessingError, PayloadEncodingError
 from pydantic import ValidationError
 
 from services.common.errors import ApiError, FieldError, field_errors_from_pydantic
 
-from .rules import SIGNATURE_BYTES, FileFormat, KindRule, detect_format
+from .formats import PDF, SIGNATURE_BYTES, Family, FileFormat, detect_format
+from .pdf_password import PdfPasswordCheck
+from .rules import KindRule
 from .schemas import UploadForm
+
+log = logging.getLogger(__name__)
 
 FILE_FIELD = "file"
 CHUNK_BYTES = 256 * 1024
 MAX_FIELD_BYTES = 1024
 # The form has at most three fields before the file; a few more parts are tolerated, not thousands.
 MAX_FIELD_PARTS = 10
+_REJECTION_CODES = {
+    Family.HEIF: "files.heic_not_accepted",
+    Family.IMAGE: "files.image_format_not_accepted",
+    Family.DOCUMENT: "files.document_format_not_accepted",
+}
 
 
 @dataclass
@@ -68,28 +81,41 @@ async def read_head(part: BodyPartReader) -> bytes:
     return head
 
 
-def check_format(rule: KindRule, head: bytes) -> FileFormat:
+def check_format(rule: KindRule, head: bytes, file_name: str) -> FileFormat:
+    """Return the format of a file starting with `head`, or raise a rejection that explains how to fix it."""
     if not head:
         raise ApiError(422, "files.empty_file", errors=[FieldError(FILE_FIELD, "files.empty_file")])
     fmt = detect_format(head)
-    if fmt is None or not rule.allows(fmt):
-        raise ApiError(415, "files.unsupported_format", kind=rule.code, label=rule.label,
-                       allowed=rule.format_labels())
+    params = {"kind": rule.code, "label": rule.label, "allowed": rule.format_labels(), "file_name": file_name}
+    if fmt is None:
+        raise ApiError(415, "files.unknown_format", **params)
+    if not rule.allows(fmt):
+        raise ApiError(415, _REJECTION_CODES.get(fmt.family, "files.unsupported_format"), detected=fmt.label,
+                       **params)
     return fmt
 
 
-async def file_chunks(part: BodyPartReader, head: bytes, rule: KindRule,
+async def file_chunks(part: BodyPartReader, head: bytes, rule: KindRule, fmt: FileFormat, file_name: str,
                       tally: Tally) -> AsyncIterator[bytes]:
-    """Yield the file's bytes, raising 413 as soon as they pass the kind's limit."""
+    """Yield the file's bytes, raising 413 as soon as they pass the kind's limit.
+
+    After the last chunk a PDF that needs a password raises 422, before the caller completes the object.
+    """
+    password_check = PdfPasswordCheck() if fmt is PDF else None
     chunk = head
     while chunk:
         tally.size += len(chunk)
         if tally.size > rule.max_bytes:
-            raise ApiError(413, "files.too_large", kind=rule.code, label=rule.label,
-                           max_bytes=rule.max_bytes, max_mib=rule.max_bytes // (1024 * 1024))
+            raise ApiError(413, "files.too_large", kind=rule.code, label=rule.label, max_bytes=rule.max_bytes,
+                           max_mib=f"{rule.max_mib:g}")
         tally.digest.update(chunk)
+        if password_check is not None:
+            password_check.feed(chunk)
         yield chunk
         chunk = await _read_chunk(part)
+    if password_check is not None and password_check.needs_password():
+        raise ApiError(422, "files.pdf_encrypted", file_name=file_name,
+                       errors=[FieldError(FILE_FIELD, "files.pdf_encrypted", {"file_name": file_name})])
 
 
 def _validate(fields: dict[str, str]) -> UploadForm:
@@ -108,7 +134,9 @@ def _validate(fields: dict[str, str]) -> UploadForm:
 async def _next_part(reader) -> BodyPartReader | None:
     try:
         part = await reader.next()
-    except ValueError as e:
+    except (ConnectionError, PayloadEncodingError) as e:
+        raise ApiError(400, "files.upload_incomplete") from e
+    except (ValueError, HttpProcessingError) as e:
         raise ApiError(400, "files.multipart_invalid") from e
     if part is not None and not isinstance(part, BodyPartReader):
         raise ApiError(400, "files.multipart_invalid")
@@ -132,5 +160,8 @@ async def _read_field(part: BodyPartReader) -> str:
 async def _read_chunk(part: BodyPartReader) -> bytes:
     try:
         return await part.read_chunk(CHUNK_BYTES)
-    except ValueError as e:
+    except (ConnectionError, PayloadEncodingError) as e:
+        # The client (or the gateway in front of it) closed the connection before the body ended.
+        raise ApiError(400, "files.upload_incomplete") from e
+    except (ValueError, HttpProcessingError) as e:
         raise ApiError(400, "files.multipart_invalid") from e

@@ -1,7 +1,10 @@
 """The files service against the real PostgreSQL, RabbitMQ and S3 server.
 
 The application service is replaced by a small fake HTTP server, so that each test decides whose an
-application is and whether it is editable. Identity is the real service from the `suite` fixture.
+application is and which of its modules may change. Identity is the real service from the `suite`
+fixture. Submissions reach files as `application.submitted` envelopes that the tests publish.
+
+The helpers here are shared by the other `test_files_*` modules.
 """
 
 import asyncio
@@ -10,10 +13,12 @@ import io
 import re
 import uuid
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
+import aio_pika
 import aiohttp
 import asyncpg
 import boto3
@@ -23,6 +28,8 @@ from minio import Minio
 from multidict import CIMultiDict
 from PIL import Image
 
+from services.common.bus import Bus
+from services.common.events import Event
 from services.common.settings import Settings
 from services.files.app import create_app
 from tests.conftest import eventually, free_port
@@ -30,6 +37,8 @@ from tests.support import Portal, new_person, new_unit
 
 FIXTURES = Path(__file__).parent.parent / "fixtures"
 MIB = 1024 * 1024
+ALL_MODULES = ["basic_info", "education", "continuing_education", "publications", "work_experience",
+               "part_time_posts", "enterprise_performance", "achievements", "honors", "awards", "materials"]
 
 
 # The fake application service and the files service under test
@@ -43,14 +52,18 @@ class FakeApplications:
     applications: dict[str, dict[str, Any]] = field(default_factory=dict)
     unauthenticated_calls: int = 0
 
-    def register(self, person_id: str, uscc: str, editable: bool = True) -> str:
+    def register(self, person_id: str, uscc: str) -> str:
         application_id = str(uuid.uuid4())
         self.applications[application_id] = {"id": application_id, "person_id": person_id, "uscc": uscc,
-                                              "status": "draft", "editable": editable}
+                                              "status": "draft", "editable": True,
+                                              "editable_modules": list(ALL_MODULES)}
         return application_id
 
     def lock(self, application_id: str) -> None:
-        self.applications[application_id].update(status="submitted", editable=False)
+        self.applications[application_id].update(status="submitted", editable=False, editable_modules=[])
+
+    def return_for(self, application_id: str, modules: list[str]) -> None:
+        self.applications[application_id].update(status="returned", editable=True, editable_modules=modules)
 
     async def get_application(self, request: web.Request) -> web.Response:
         if not request.headers.get("Authorization", "").startswith("Bearer "):
@@ -104,6 +117,14 @@ async def database(test_settings):
     await pool.close()
 
 
+@pytest.fixture(scope="module")
+async def bus(test_settings):
+    bus = Bus(test_settings)
+    await bus.connect()
+    yield bus
+    await bus.close()
+
+
 @pytest.fixture
 def portal(http, test_settings, files_settings) -> Portal:
     return Portal(http, {"identity": test_settings.identity_url, "files": files_settings.files_url})
@@ -129,6 +150,36 @@ async def sign_up_unit_reviewer(portal: Portal) -> tuple[Portal, str]:
     unit = new_unit()
     await portal.register_unit(unit)
     return await portal.login(unit["uscc"], unit["password"]), unit["uscc"]
+
+
+async def sign_up_department_reviewer(portal: Portal, settings: Settings) -> Portal:
+    admin = await portal.login(settings.admin_account, settings.admin_password)
+    account, password = f"reviewer{uuid.uuid4().hex[:8]}", "Review#2026dept"
+    await admin.post("identity", "/staff", {"account": account, "name": "赵审核", "role": "department_reviewer",
+                                            "password": password}, expect=201)
+    return await portal.login(account, password)
+
+
+# Submissions, as the application service announces them
+
+
+async def submit(bus: Bus, database: asyncpg.Pool, application_id: str, person_id: str, uscc: str,
+                 event_type: str = "application.submitted", submitted_at: datetime | None = None) -> None:
+    """Publish a submission and wait until the files service has recorded its unit."""
+    submitted_at = submitted_at or datetime.now(UTC)
+    data = {"application_id": application_id, "call_id": str(uuid.uuid4()), "person_id": person_id,
+            "person_name": "李晓明", "id_number_masked": "220104********0316", "uscc": uscc,
+            "unit_name": "长春新材料科技有限公司", "talent_class": "D", "level": 2, "snapshot_version": 1,
+            "snapshot": {"version": 1, "modules": {}, "files": []}, "submitted_at": submitted_at.isoformat()}
+    event = Event(source="/talent/application", type=event_type, subject=f"applications/{application_id}",
+                  data=data)
+    message = aio_pika.Message(event.model_dump_json().encode(), message_id=event.id,
+                               content_type="application/cloudevents+json")
+    await bus.exchange.publish(message, routing_key=event.type)
+
+    async def applied():
+        return await database.fetchval("SELECT count(*) FROM files.inbox WHERE event_id = $1", uuid.UUID(event.id))
+    await eventually(applied)
 
 
 # Requests
@@ -163,6 +214,11 @@ async def download(portal: Portal, file_id: str, **params: str) -> tuple[int, by
 
 def fixture_bytes(name: str) -> bytes:
     return (FIXTURES / name).read_bytes()
+
+
+def variant(data: bytes, number: int) -> bytes:
+    """Return another file of the same format: readers ignore bytes after a JPEG's or PDF's end."""
+    return data + f"\n% copy {number}\n".encode()
 
 
 def png_bytes() -> bytes:
@@ -209,7 +265,7 @@ async def open_multipart_uploads(settings: Settings, application_id: str) -> lis
     return await asyncio.to_thread(list_uploads)
 
 
-# Tests
+# Rules
 
 
 async def test_rules_state_every_kind(portal):
@@ -219,16 +275,39 @@ async def test_rules_state_every_kind(portal):
     assert set(rules) == {"photo", "id_card", "employment_contract", "diploma", "degree",
                           "introduction_agreement", "continuing_education", "part_time_posts",
                           "enterprise_performance", "honors", "awards", "publications"}
-    assert rules["photo"] == {"code": "photo", "label": "个人照片", "formats": ["JPEG", "PNG"],
-                              "content_types": ["image/jpeg", "image/png"], "max_bytes": 2 * MIB,
-                              "min_count": 1, "max_count": 1, "entry_required": False}
+    assert rules["photo"] == {
+        "code": "photo", "label": "个人照片", "label_en": "personal photo", "module": "basic_info",
+        "module_label": "基本信息", "formats": ["JPEG", "PNG"], "content_types": ["image/jpeg", "image/png"],
+        "max_bytes": 2 * MIB, "max_mib": 2.0, "min_count": 1, "max_count": 1, "count_scope": "application",
+        "entry_required": False, "requirements": {
+            "format": "JPEG、PNG（按文件内容识别）；不接受 HEIC 照片、设有打开密码的 PDF、空文件和双重扩展名的文件",
+            "size": "每个文件不超过 2 MB（2097152 字节）", "count": "每份申报 1–1 个；同一文件不能重复上传"}}
     assert rules["id_card"]["formats"] == ["JPEG", "PNG", "PDF"]
     assert (rules["id_card"]["min_count"], rules["id_card"]["max_count"]) == (1, 2)
+    assert rules["id_card"]["module"] == "materials"
     assert rules["employment_contract"]["max_bytes"] == 20 * MIB
     assert rules["publications"]["max_count"] == 20
     assert rules["publications"]["max_bytes"] == 50 * MIB
+    assert rules["publications"]["requirements"]["count"] == "每条经历 1–20 个；同一文件不能重复上传"
     assert rules["honors"]["entry_required"] is True
+    assert rules["honors"]["count_scope"] == "entry"
+    assert rules["honors"]["module"] == "honors"
     assert rules["diploma"]["entry_required"] is False
+
+
+async def test_rules_in_english(portal):
+    english = Portal(portal.http, portal.bases, language="en")
+
+    body = await english.get("files", "/rules")
+
+    degree = next(rule for rule in body["kinds"] if rule["code"] == "degree")
+    assert degree["module_label"] == "material attachments"
+    assert degree["requirements"]["size"] == "at most 10 MiB (10485760 bytes) per file"
+    assert degree["requirements"]["count"] == "1 to 2 files per application; the same file twice is rejected"
+    assert "HEIC photos" in degree["requirements"]["format"]
+
+
+# Upload and download
 
 
 async def test_uploaded_files_download_unchanged(portal, fake_applications, files_settings, database):
@@ -268,7 +347,7 @@ async def test_uploaded_files_download_unchanged(portal, fake_applications, file
                                   for item in listed["items"])
     reads = await database.fetch("SELECT user_id, access FROM files.file_reads WHERE application_id = $1",
                                  uuid.UUID(application_id))
-    assert sorted(row["access"] for row in reads) == ["download", "download", "metadata"]
+    assert sorted(row["access"] for row in reads) == ["download", "download", "list", "list", "metadata"]
     assert {row["user_id"] for row in reads} == {applicant.user_id}
 
 
@@ -291,6 +370,30 @@ async def test_upload_and_delete_publish_events(portal, fake_applications, datab
     assert '"entry_id": "award-1"' in rows[1]["envelope"]
 
 
+async def test_same_content_twice_in_slot_is_409(portal, fake_applications, database, files_settings):
+    applicant = await sign_up_applicant(portal)
+    application_id = fake_applications.register(applicant.user_id, new_unit()["uscc"])
+    pdf = fixture_bytes("diploma.pdf")
+    first = await upload(applicant, application_id, "diploma", pdf, "学历证.pdf")
+
+    again = await upload(applicant, application_id, "diploma", pdf, "学历证 (1).pdf", expect=409)
+    other_slot = await upload(applicant, application_id, "honors", pdf, "荣誉.pdf", entry_id="honor-1")
+    await applicant.portal.delete("files", f"/files/{first['file_id']}", expect=204)
+    after_delete = await upload(applicant, application_id, "diploma", pdf, "学历证.pdf")
+
+    assert again["code"] == "files.duplicate_file"
+    assert again["duplicate_of"] == first["file_id"]
+    assert "学历证.pdf" in again["detail"]
+    assert other_slot["sha256"] == first["sha256"]
+    assert after_delete["sha256"] == first["sha256"]
+    rows = await file_rows(database, application_id)
+    assert sorted(str(row["id"]) for row in rows) == sorted([other_slot["file_id"], after_delete["file_id"]])
+    assert len(await stored_keys(files_settings, application_id)) == 2
+
+
+# Names
+
+
 async def test_chinese_file_name_survives(portal, fake_applications):
     applicant = await sign_up_applicant(portal)
     application_id = fake_applications.register(applicant.user_id, new_unit()["uscc"])
@@ -308,28 +411,37 @@ async def test_chinese_file_name_survives(portal, fake_applications):
     assert filename_star(preview_headers["Content-Disposition"]) == name
 
 
+def raw_upload_body(boundary: str, application_id: str, kind: str, filename_params: bytes, data: bytes) -> bytes:
+    """A multipart body built by hand, so that the file name's bytes are exactly `filename_params`."""
+    body = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"kind\"\r\n\r\n{kind}\r\n"
+            f"--{boundary}\r\nContent-Disposition: form-data; name=\"application_id\"\r\n\r\n"
+            f"{application_id}\r\n"
+            f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; ").encode()
+    body += filename_params + b"\r\nContent-Type: application/pdf\r\n\r\n"
+    return body + data + f"\r\n--{boundary}--\r\n".encode()
+
+
 @pytest.mark.parametrize(("filename_params", "expected"), [
     ('filename="学位证.pdf"'.encode(), "学位证.pdf"),  # browsers send UTF-8 as is
     (b"filename=\"x.pdf\"; filename*=UTF-8''%E5%AD%A6%E4%BD%8D%20%E8%AF%81%E4%B9%A6.pdf", "学位 证书.pdf"),
     # Some Windows clients send GB18030; these bytes are not valid UTF-8, so the service can detect them.
     ('filename="身份证.pdf"'.encode("gb18030"), "身份证.pdf"),
     ('filename="C:\\扫描件\\学位证%0D%0A.pdf"'.encode(), "学位证.pdf"),  # a path, CR/LF escaped
+    ('filename="../../etc/学位证\t.pdf"'.encode(), "学位证.pdf"),  # a relative path, a raw tab
 ])
 async def test_file_name_from_raw_header(portal, fake_applications, filename_params, expected):
     applicant = await sign_up_applicant(portal)
     application_id = fake_applications.register(applicant.user_id, new_unit()["uscc"])
     boundary = uuid.uuid4().hex
-    body = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"kind\"\r\n\r\ndegree\r\n"
-            f"--{boundary}\r\nContent-Disposition: form-data; name=\"application_id\"\r\n\r\n"
-            f"{application_id}\r\n"
-            f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; ").encode()
-    body += filename_params + b"\r\nContent-Type: application/pdf\r\n\r\n"
-    body += fixture_bytes("degree.pdf") + f"\r\n--{boundary}--\r\n".encode()
+    body = raw_upload_body(boundary, application_id, "degree", filename_params, fixture_bytes("degree.pdf"))
 
     headers = {"Content-Type": f"multipart/form-data; boundary={boundary}"}
     created = await applicant.portal.post("files", "/files", data=body, headers=headers, expect=201)
+    _, _, download_headers = await download(applicant.portal, created["file_id"])
 
     assert created["file_name"] == expected
+    assert filename_star(download_headers["Content-Disposition"]) == expected
+    assert "\r" not in download_headers["Content-Disposition"]
 
 
 async def test_png_named_jpg_is_stored_as_png(portal, fake_applications):
@@ -347,68 +459,20 @@ async def test_png_named_jpg_is_stored_as_png(portal, fake_applications):
     assert headers["Content-Type"] == "image/png"
 
 
-async def test_text_named_pdf_is_rejected(portal, fake_applications, database, files_settings):
-    applicant = await sign_up_applicant(portal)
-    application_id = fake_applications.register(applicant.user_id, new_unit()["uscc"])
-
-    problem = await upload(applicant, application_id, "employment_contract", b"just some text\n" * 10,
-                           "contract.pdf", content_type="application/pdf", expect=415)
-    english = await upload(applicant, application_id, "photo", fixture_bytes("id_card.pdf"), "photo.jpg",
-                           expect=415, headers={"Accept-Language": "en"})
-
-    assert problem["code"] == "files.unsupported_format"
-    assert "PDF, JPEG, PNG" in problem["detail"]
-    assert "聘用合同" in problem["detail"]
-    assert "JPEG, PNG" in english["detail"]
-    assert await file_rows(database, application_id) == []
-    assert await stored_keys(files_settings, application_id) == []
-
-
-async def test_empty_file_is_rejected(portal, fake_applications, database):
-    applicant = await sign_up_applicant(portal)
-    application_id = fake_applications.register(applicant.user_id, new_unit()["uscc"])
-
-    problem = await upload(applicant, application_id, "id_card", b"", "empty.pdf", expect=422)
-
-    assert problem["code"] == "files.empty_file"
-    assert problem["errors"][0]["field"] == "file"
-    assert await file_rows(database, application_id) == []
-
-
-@pytest.mark.parametrize(("kind", "limit", "signature"), [
-    ("photo", 2 * MIB, b"\xff\xd8\xff\xe0"),  # smaller than one S3 part, so no request reaches S3
-    ("id_card", 10 * MIB, b"%PDF-1.7\n"),  # above one part: a multipart upload that must be aborted
-])
-async def test_one_byte_over_limit_leaves_nothing(portal, fake_applications, database, files_settings, kind,
-                                                  limit, signature):
-    applicant = await sign_up_applicant(portal)
-    application_id = fake_applications.register(applicant.user_id, new_unit()["uscc"])
-    at_limit = signature + bytes(limit - len(signature))
-
-    problem = await upload(applicant, application_id, kind, at_limit + b"\0", "big.bin", expect=413)
-    accepted = await upload(applicant, application_id, kind, at_limit, "exact.bin")
-
-    assert problem["code"] == "files.too_large"
-    assert str(limit) in problem["detail"]
-    assert accepted["size"] == limit
-    rows = await file_rows(database, application_id)
-    assert [str(row["id"]) for row in rows] == [accepted["file_id"]]
-    assert await stored_keys(files_settings, application_id) == [
-        f"applications/{application_id}/{accepted['file_id']}"]
-    assert await open_multipart_uploads(files_settings, application_id) == []
+# Counts and form fields
 
 
 async def test_count_limit_per_application_and_entry(portal, fake_applications, database):
     applicant = await sign_up_applicant(portal)
     application_id = fake_applications.register(applicant.user_id, new_unit()["uscc"])
-    pdf = fixture_bytes("employment_contract.pdf")
+    pdf, photo = fixture_bytes("employment_contract.pdf"), fixture_bytes("photo.jpg")
 
-    await upload(applicant, application_id, "photo", fixture_bytes("photo.jpg"), "1.jpg")
-    second_photo = await upload(applicant, application_id, "photo", fixture_bytes("photo.jpg"), "2.jpg",
-                                expect=409)
+    await upload(applicant, application_id, "photo", photo, "1.jpg")
+    second_photo = await upload(applicant, application_id, "photo", variant(photo, 2), "2.jpg", expect=409)
     for number in range(3):
-        await upload(applicant, application_id, "honors", pdf, f"{number}.pdf", entry_id="honor-a")
-    fourth = await upload(applicant, application_id, "honors", pdf, "3.pdf", entry_id="honor-a", expect=409)
+        await upload(applicant, application_id, "honors", variant(pdf, number), f"{number}.pdf", entry_id="honor-a")
+    fourth = await upload(applicant, application_id, "honors", variant(pdf, 3), "3.pdf", entry_id="honor-a",
+                          expect=409)
     other_entry = await upload(applicant, application_id, "honors", pdf, "b.pdf", entry_id="honor-b")
 
     assert second_photo["code"] == "files.too_many"
@@ -424,7 +488,7 @@ async def test_concurrent_uploads_respect_count_limit(portal, fake_applications,
     application_id = fake_applications.register(applicant.user_id, new_unit()["uscc"])
     pdf = fixture_bytes("id_card.pdf")
 
-    forms = [upload_form(application_id, "id_card", pdf, f"{number}.pdf") for number in range(5)]
+    forms = [upload_form(application_id, "id_card", variant(pdf, number), f"{number}.pdf") for number in range(5)]
     statuses = await asyncio.gather(*(applicant.portal.request("POST", "files", "/files", data=form)
                                       for form in forms))
 
@@ -480,6 +544,77 @@ async def test_idempotent_retry_returns_first_upload(portal, fake_applications, 
     assert len(await file_rows(database, application_id)) == 1
 
 
+async def test_concurrent_retries_return_one_upload(portal, fake_applications, database):
+    applicant, pdf = await sign_up_applicant(portal), fixture_bytes("degree.pdf")
+    application_id = fake_applications.register(applicant.user_id, new_unit()["uscc"])
+    key = {"Idempotency-Key": uuid.uuid4().hex}
+
+    answers = await asyncio.gather(*(
+        applicant.portal.request("POST", "files", "/files", headers=key,
+                                 data=upload_form(application_id, "degree", pdf, "学位证.pdf"))
+        for _ in range(3)))
+
+    assert [status for status, _ in answers] == [201, 201, 201]
+    assert answers[0][1] == answers[1][1] == answers[2][1]
+    assert len(await file_rows(database, application_id)) == 1
+
+
+# Who may change a slot
+
+
+async def test_delete_only_while_editable(portal, fake_applications, database, files_settings):
+    applicant = await sign_up_applicant(portal)
+    application_id = fake_applications.register(applicant.user_id, new_unit()["uscc"])
+    kept_file = await upload(applicant, application_id, "id_card", fixture_bytes("id_card.pdf"), "front.pdf")
+    removed_file = await upload(applicant, application_id, "id_card", variant(fixture_bytes("id_card.pdf"), 1),
+                                "back.pdf")
+
+    await applicant.portal.delete("files", f"/files/{removed_file['file_id']}", expect=204)
+    fake_applications.lock(application_id)
+    status, problem = await applicant.portal.request("DELETE", "files", f"/files/{kept_file['file_id']}")
+    form = upload_form(application_id, "degree", fixture_bytes("degree.pdf"), "d.pdf")
+    upload_status, _ = await applicant.portal.request("POST", "files", "/files", data=form)
+
+    assert status == 409
+    assert problem["code"] == "files.slot_locked"
+    assert problem["module"] == "materials"
+    assert upload_status == 409
+    assert [str(row["id"]) for row in await file_rows(database, application_id)] == [kept_file["file_id"]]
+    assert await stored_keys(files_settings, application_id) == [
+        f"applications/{application_id}/{kept_file['file_id']}"]
+    status_after_delete, _, _ = await download(applicant.portal, removed_file["file_id"])
+    assert status_after_delete == 404
+
+
+async def test_returned_application_opens_ticked_modules_only(portal, fake_applications, database):
+    applicant = await sign_up_applicant(portal)
+    application_id = fake_applications.register(applicant.user_id, new_unit()["uscc"])
+    photo = await upload(applicant, application_id, "photo", fixture_bytes("photo.jpg"), "photo.jpg")
+    honor = await upload(applicant, application_id, "honors", fixture_bytes("degree.pdf"), "h.pdf", entry_id="h1")
+    fake_applications.lock(application_id)
+
+    fake_applications.return_for(application_id, ["materials", "honors"])
+    locked_delete, locked = await applicant.portal.request("DELETE", "files", f"/files/{photo['file_id']}")
+    locked_upload = await upload(applicant, application_id, "photo", png_bytes(), "new.png", expect=409)
+    material = await upload(applicant, application_id, "degree", fixture_bytes("degree.pdf"), "degree.pdf")
+    await applicant.portal.delete("files", f"/files/{honor['file_id']}", expect=204)
+    english = Portal(applicant.portal.http, applicant.portal.bases, applicant.portal.token, language="en")
+    _, locked_in_english = await english.request("DELETE", "files", f"/files/{photo['file_id']}")
+
+    assert locked_delete == 409
+    assert locked["code"] == "files.slot_locked"
+    assert locked["module"] == "basic_info"
+    assert "“个人照片”属于“基本信息”" in locked["detail"]
+    assert "personal photo belongs to basic information" in locked_in_english["detail"]
+    assert locked_upload["code"] == "files.slot_locked"
+    assert material["kind"] == "degree"
+    rows = await file_rows(database, application_id)
+    assert sorted(str(row["id"]) for row in rows) == sorted([photo["file_id"], material["file_id"]])
+
+
+# Who may read
+
+
 async def test_other_applicant_gets_404(portal, fake_applications):
     owner = await sign_up_applicant(portal)
     stranger = await sign_up_applicant(portal)
@@ -495,11 +630,13 @@ async def test_other_applicant_gets_404(portal, fake_applications):
         await stranger.portal.request("GET", "files", f"/files/{file_id}"),
         await stranger.portal.request("GET", "files", f"/files/{file_id}/content"),
         await stranger.portal.request("DELETE", "files", f"/files/{file_id}"),
+        await stranger.portal.request("GET", "files", f"/files/{file_id}/reads"),
+        await stranger.portal.request("GET", "files", "/reads", params={"application_id": application_id}),
     ]
     upload_into = await upload(stranger, application_id, "photo", fixture_bytes("photo.jpg"), "p.jpg",
                                expect=404)
 
-    assert [status for status, _ in answers] == [404] * 5
+    assert [status for status, _ in answers] == [404] * 7
     assert answers[2][1]["code"] == "files.file_not_found"
     assert upload_into["code"] == "files.application_not_found"
     assert await owner.portal.get("files", f"/files/{file_id}") == uploaded
@@ -517,130 +654,108 @@ async def test_unknown_application_is_404(portal, fake_applications):
     assert fake_applications.unauthenticated_calls == 0
 
 
-async def test_unit_reviewer_sees_only_own_unit(portal, fake_applications):
+async def test_unit_reviewer_reads_once_submitted_through_unit(portal, fake_applications, bus, database):
     applicant = await sign_up_applicant(portal)
     reviewer, uscc = await sign_up_unit_reviewer(portal)
     other_reviewer, _ = await sign_up_unit_reviewer(portal)
     application_id = fake_applications.register(applicant.user_id, uscc)
+    empty_application_id = fake_applications.register(applicant.user_id, uscc)
     uploaded = await upload(applicant, application_id, "employment_contract",
                             fixture_bytes("employment_contract.pdf"), "聘用合同.pdf")
     file_id = uploaded["file_id"]
+    before_submission, _ = await reviewer.request("GET", "files", f"/files/{file_id}")
 
+    await submit(bus, database, application_id, applicant.user_id, uscc)
+    await submit(bus, database, empty_application_id, applicant.user_id, uscc)
     listed = await reviewer.get("files", "/files", params={"application_id": application_id})
+    empty = await reviewer.get("files", "/files", params={"application_id": empty_application_id})
     metadata = await reviewer.get("files", f"/files/{file_id}")
     status, content, _ = await download(reviewer, file_id, disposition="inline")
-    others = [
+    other_unit = [
         await other_reviewer.request("GET", "files", "/files", params={"application_id": application_id}),
+        await other_reviewer.request("GET", "files", "/files", params={"application_id": empty_application_id}),
         await other_reviewer.request("GET", "files", f"/files/{file_id}"),
         await other_reviewer.request("GET", "files", f"/files/{file_id}/content"),
     ]
     delete_status, _ = await reviewer.request("DELETE", "files", f"/files/{file_id}")
+    reads_status, _ = await reviewer.request("GET", "files", "/reads", params={"application_id": application_id})
 
+    assert before_submission == 404
     assert [item["file_id"] for item in listed["items"]] == [file_id]
+    assert empty["items"] == []
     assert metadata == uploaded
     assert status == 200
     assert content == fixture_bytes("employment_contract.pdf")
-    assert [answer[0] for answer in others] == [404, 404, 404]
+    assert [answer[0] for answer in other_unit] == [404, 404, 404, 404]
     assert delete_status == 403
+    assert reads_status == 403
 
 
-async def test_department_reviewer_and_admin_read(portal, fake_applications, test_settings):
+async def test_department_reviewer_reads_submitted_only(portal, fake_applications, test_settings, bus,
+                                                        database):
     applicant = await sign_up_applicant(portal)
-    application_id = fake_applications.register(applicant.user_id, new_unit()["uscc"])
+    uscc = new_unit()["uscc"]
+    application_id = fake_applications.register(applicant.user_id, uscc)
     uploaded = await upload(applicant, application_id, "diploma", fixture_bytes("diploma.pdf"), "学历证.pdf")
+    department = await sign_up_department_reviewer(portal, test_settings)
     admin = await portal.login(test_settings.admin_account, test_settings.admin_password)
-    account, password = f"reviewer{uuid.uuid4().hex[:8]}", "Review#2026dept"
-    staff_account = {"account": account, "name": "赵审核", "role": "department_reviewer",
-                     "password": password}
-    await admin.post("identity", "/staff", staff_account, expect=201)
-    department = await portal.login(account, password)
+    draft_status, _ = await department.request("GET", "files", f"/files/{uploaded['file_id']}")
 
-    for staff in (department, admin):
-        listed = await staff.get("files", "/files", params={"application_id": application_id})
-        status, content, _ = await download(staff, uploaded["file_id"])
-        assert [item["file_id"] for item in listed["items"]] == [uploaded["file_id"]]
-        assert status == 200
-        assert content == fixture_bytes("diploma.pdf")
+    await submit(bus, database, application_id, applicant.user_id, uscc)
+    listed = await department.get("files", "/files", params={"application_id": application_id})
+    status, content, _ = await download(department, uploaded["file_id"])
+    admin_status, _ = await admin.request("GET", "files", f"/files/{uploaded['file_id']}")
+
+    assert draft_status == 404
+    assert [item["file_id"] for item in listed["items"]] == [uploaded["file_id"]]
+    assert status == 200
+    assert content == fixture_bytes("diploma.pdf")
+    assert admin_status == 404
 
 
-async def test_delete_only_while_editable(portal, fake_applications, database, files_settings):
+async def test_submission_keeps_newest_unit(portal, fake_applications, bus, database):
     applicant = await sign_up_applicant(portal)
-    application_id = fake_applications.register(applicant.user_id, new_unit()["uscc"])
-    kept_file = await upload(applicant, application_id, "id_card", fixture_bytes("id_card.pdf"), "front.pdf")
-    removed_file = await upload(applicant, application_id, "id_card", fixture_bytes("id_card.pdf"),
-                                "back.pdf")
+    first_reviewer, first_uscc = await sign_up_unit_reviewer(portal)
+    second_reviewer, second_uscc = await sign_up_unit_reviewer(portal)
+    application_id = fake_applications.register(applicant.user_id, first_uscc)
+    uploaded = await upload(applicant, application_id, "degree", fixture_bytes("degree.pdf"), "d.pdf")
+    now = datetime.now(UTC)
 
-    await applicant.portal.delete("files", f"/files/{removed_file['file_id']}", expect=204)
-    fake_applications.lock(application_id)
-    status, problem = await applicant.portal.request("DELETE", "files", f"/files/{kept_file['file_id']}")
-    form = upload_form(application_id, "degree", fixture_bytes("degree.pdf"), "d.pdf")
-    upload_status, _ = await applicant.portal.request("POST", "files", "/files", data=form)
+    await submit(bus, database, application_id, applicant.user_id, second_uscc, "application.resubmitted", now)
+    await submit(bus, database, application_id, applicant.user_id, first_uscc, submitted_at=now - timedelta(days=1))
 
-    assert status == 409
-    assert problem["code"] == "files.slot_locked"
-    assert upload_status == 409
-    assert [str(row["id"]) for row in await file_rows(database, application_id)] == [kept_file["file_id"]]
-    assert await stored_keys(files_settings, application_id) == [
-        f"applications/{application_id}/{kept_file['file_id']}"]
-    status_after_delete, _, _ = await download(applicant.portal, removed_file["file_id"])
-    assert status_after_delete == 404
+    first_status, _ = await first_reviewer.request("GET", "files", f"/files/{uploaded['file_id']}")
+    second_status, _ = await second_reviewer.request("GET", "files", f"/files/{uploaded['file_id']}")
+    assert (first_status, second_status) == (404, 200)
 
 
-class TcpProxy:
-    """Forwards loopback TCP connections to `target_port` until closed, then the port refuses."""
+async def test_applicant_sees_who_read_their_files(portal, fake_applications, bus, database):
+    applicant = await sign_up_applicant(portal)
+    reviewer, uscc = await sign_up_unit_reviewer(portal)
+    application_id = fake_applications.register(applicant.user_id, uscc)
+    kept = await upload(applicant, application_id, "degree", fixture_bytes("degree.pdf"), "学位证.pdf")
+    deleted = await upload(applicant, application_id, "diploma", fixture_bytes("diploma.pdf"), "学历证.pdf")
+    await submit(bus, database, application_id, applicant.user_id, uscc)
 
-    def __init__(self, target_port: int) -> None:
-        self.target_port = target_port
-        self.writers: list[asyncio.StreamWriter] = []
-        self.server: asyncio.Server | None = None
-        self.port = 0
+    await reviewer.get("files", "/files", params={"application_id": application_id})
+    await reviewer.get("files", f"/files/{kept['file_id']}")
+    await download(reviewer, kept["file_id"], disposition="inline")
+    await download(reviewer, deleted["file_id"])
+    await applicant.portal.get("files", f"/files/{kept['file_id']}")
+    fake_applications.return_for(application_id, ["materials"])
+    await applicant.portal.delete("files", f"/files/{deleted['file_id']}", expect=204)
+    reads = await applicant.portal.get("files", "/reads", params={"application_id": application_id})
+    with_own = await applicant.portal.get("files", "/reads",
+                                          params={"application_id": application_id, "include_own": "true"})
+    one_file = await applicant.portal.get("files", f"/files/{kept['file_id']}/reads")
 
-    async def start(self) -> None:
-        self.server = await asyncio.start_server(self._connect, "127.0.0.1", 0)
-        self.port = self.server.sockets[0].getsockname()[1]
-
-    async def close(self) -> None:
-        self.server.close()
-        for writer in self.writers:
-            writer.close()
-        await self.server.wait_closed()
-
-    async def _connect(self, client_reader, client_writer) -> None:
-        target_reader, target_writer = await asyncio.open_connection("127.0.0.1", self.target_port)
-        self.writers += [client_writer, target_writer]
-        await asyncio.gather(self._pipe(client_reader, target_writer),
-                             self._pipe(target_reader, client_writer), return_exceptions=True)
-
-    @staticmethod
-    async def _pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        try:
-            while data := await reader.read(65536):
-                writer.write(data)
-                await writer.drain()
-        finally:
-            writer.close()
-
-
-async def test_storage_unreachable_is_503_without_row(suite, http, test_settings, fake_applications,
-                                                       database):
-    proxy = TcpProxy(urlsplit(test_settings.s3_endpoint).port)
-    await proxy.start()
-    settings = files_settings_for(test_settings, fake_applications, s3_endpoint=f"http://127.0.0.1:{proxy.port}")
-    runner = await start_files_service(settings)
-    try:
-        portal = Portal(http, {"identity": test_settings.identity_url, "files": settings.files_url})
-        applicant = await sign_up_applicant(portal)
-        application_id = fake_applications.register(applicant.user_id, new_unit()["uscc"])
-        stored = await upload(applicant, application_id, "id_card", fixture_bytes("id_card.pdf"), "front.pdf")
-        await proxy.close()
-
-        problem = await upload(applicant, application_id, "degree", fixture_bytes("degree.pdf"), "d.pdf",
-                               expect=503)
-        status, _, headers = await download(applicant.portal, stored["file_id"])
-    finally:
-        await runner.cleanup()
-
-    assert problem["code"] == "service_unavailable"
-    assert status == 503
-    assert headers["Retry-After"] == "5"
-    assert [str(row["id"]) for row in await file_rows(database, application_id)] == [stored["file_id"]]
+    newest_first = [(read["file_name"], read["access"]) for read in reads["items"]]
+    assert newest_first == [("学历证.pdf", "download"), ("学位证.pdf", "preview"), ("学位证.pdf", "metadata"),
+                            ("学历证.pdf", "list"), ("学位证.pdf", "list")]
+    first = reads["items"][0]
+    assert (first["reader_role"], first["reader_unit_uscc"], first["kind"]) == ("unit_reviewer", uscc, "diploma")
+    assert first["reader_name"]
+    assert re.match(r"^\d{4}-\d\d-\d\dT[\d:.]+(Z|[+-]\d\d:\d\d)$", first["read_at"])
+    assert len(with_own["items"]) == len(reads["items"]) + 1
+    assert with_own["items"][0]["reader_id"] == applicant.user_id
+    assert [read["access"] for read in one_file["items"]] == ["preview", "metadata", "list"]
