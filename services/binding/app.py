@@ -7,7 +7,8 @@ from aiohttp import web
 from services.common.service import ServiceSpec, create_service_app
 from services.common.settings import Settings
 
-from . import errors, unit_routes  # noqa: F401 - register the error messages and the unit's endpoints
+# Imported for their side effects: the error messages and the unit's endpoints.
+from . import errors, profile_routes, unit_routes  # noqa: F401
 from .messaging import SUBSCRIPTIONS
 from .routes import api
 

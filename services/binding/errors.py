@@ -51,6 +51,21 @@ register_messages({
     "binding.no_unit": Message(
         "当前账号未关联推荐单位", "The account acts for no unit",
         "请使用单位账号登录后重试。", "Sign in with the unit's account and try again."),
+    "binding.not_in_dictionary": Message(
+        "“{input}”不是可选项，请从下拉列表中选择", "\"{input}\" is not an option; choose one from the list"),
+    "binding.opinion_required": Message(
+        "审核不通过时必须填写办件意见", "An opinion is required to reject a request",
+        "请填写办件意见，说明审核不通过的原因，以便申请人了解并处理。",
+        "Write an opinion that tells the person why the request is rejected."),
+    "binding.cursor_invalid": Message(
+        "分页参数 cursor 无效，请从第一页重新读取", "Invalid cursor; read again from the first page"),
+    "binding.application_under_review": Message(
+        "申报审核中，暂不能解除绑定", "An application is under review; unbinding must wait",
+        "您经“{unit_name}”推荐的申报正在审核中（已申报或被退回），推荐单位的审核结束前不能解除绑定。"
+        "请在审核结束（材料审核通过，或审核不通过终止审核）后再解除绑定；如有疑问，请联系该单位。",
+        "An application recommended by \"{unit_name}\" is under review (submitted or returned), and the "
+        "unit's review must finish first. Unbind once the material is approved or the review is "
+        "terminated; contact the unit with any question."),
     "binding.profile_changed": Message(
         "报送信息已被修改", "The unit profile was changed meanwhile",
         "报送信息已被他人修改，请刷新后重新编辑。",

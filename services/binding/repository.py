@@ -6,7 +6,8 @@ from typing import Any
 
 import asyncpg
 
-from .domain import PROFILE_FIELDS, BindingStatus
+from .domain import BindingStatus
+from .profile import PROFILE_FIELDS
 
 Record = asyncpg.Record
 
@@ -64,12 +65,22 @@ async def list_person_bindings(connection: asyncpg.Connection, person_id: str) -
         "SELECT * FROM bindings WHERE person_id = $1 ORDER BY requested_at DESC, id", person_id)
 
 
-async def list_unit_requests(connection: asyncpg.Connection, uscc: str,
-                             status: BindingStatus | None) -> list[Record]:
-    # NOTE: no paging yet; a unit with thousands of requests gets them all in one response.
+async def list_unit_requests(connection: asyncpg.Connection, uscc: str, *, status: BindingStatus | None,
+                             name: str | None, after: tuple[datetime, uuid.UUID] | None,
+                             limit: int) -> list[Record]:
+    """Return one page of the unit's requests, newest first, starting after the (requested_at, id) key."""
+    pattern = f"%{_escape_like(name)}%" if name else None
+    after_time, after_id = after if after else (None, None)
     return await connection.fetch(
         "SELECT * FROM bindings WHERE uscc = $1 AND ($2::text IS NULL OR status = $2)"
-        " ORDER BY requested_at DESC, id", uscc, status)
+        " AND ($3::text IS NULL OR person_name ILIKE $3)"
+        " AND ($4::timestamptz IS NULL OR (requested_at, id) < ($4, $5::uuid))"
+        " ORDER BY requested_at DESC, id DESC LIMIT $6",
+        uscc, status, pattern, after_time, after_id, limit)
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 async def decide_binding(connection: asyncpg.Connection, binding_id: uuid.UUID, *, status: BindingStatus,
@@ -82,6 +93,33 @@ async def decide_binding(connection: asyncpg.Connection, binding_id: uuid.UUID, 
 async def unbind(connection: asyncpg.Connection, binding_id: uuid.UUID) -> Record:
     return await connection.fetchrow(
         "UPDATE bindings SET status = 'unbound', unbound_at = now() WHERE id = $1 RETURNING *", binding_id)
+
+
+# Applications under review, projected from application and review events. Each upsert only fills a
+# column that is still empty, so the events commute and a repeated event changes nothing.
+
+async def record_application_submitted(connection: asyncpg.Connection, application_id: str, person_id: str,
+                                       uscc: str, submitted_at: datetime) -> None:
+    await connection.execute(
+        "INSERT INTO applications (application_id, person_id, uscc, submitted_at) VALUES ($1, $2, $3, $4)"
+        " ON CONFLICT (application_id) DO UPDATE SET person_id = EXCLUDED.person_id, uscc = EXCLUDED.uscc,"
+        " submitted_at = LEAST(applications.submitted_at, EXCLUDED.submitted_at)",
+        application_id, person_id, uscc, submitted_at)
+
+
+async def record_review_finished(connection: asyncpg.Connection, application_id: str,
+                                 finished_at: datetime) -> None:
+    await connection.execute(
+        "INSERT INTO applications (application_id, finished_at) VALUES ($1, $2)"
+        " ON CONFLICT (application_id) DO UPDATE"
+        " SET finished_at = COALESCE(applications.finished_at, EXCLUDED.finished_at)",
+        application_id, finished_at)
+
+
+async def count_applications_under_review(connection: asyncpg.Connection, person_id: str, uscc: str) -> int:
+    return await connection.fetchval(
+        "SELECT count(*) FROM applications WHERE person_id = $1 AND uscc = $2"
+        " AND submitted_at IS NOT NULL AND finished_at IS NULL", person_id, uscc)
 
 
 # Unit profiles

@@ -1,29 +1,38 @@
-"""HTTP endpoints of the unit's side: its profile (报送信息) and the binding requests it reviews.
+"""HTTP endpoints of the unit's side: the queue of binding requests it reviews and its decisions.
 
 The unit is the one the caller's token acts for (`Principal.unit_uscc`). A request to another unit
 gets a 404 response, as if it did not exist.
 """
 
+import base64
+import binascii
+import json
 import logging
+import uuid
+from datetime import datetime
 
+import asyncpg
 from aiohttp import web
 
-from services.common.errors import ApiError
+from services.common.auth import Principal
+from services.common.errors import ApiError, FieldError, preferred_language
 from services.common.events import record_event
+from services.common.idempotency import find_response, idempotency_key, request_hash, save_response
 from services.common.service import pool_key
 from services.common.web import json_response, parse_query, principal
 
 from . import domain, repository
-from .domain import BindingStatus
-from .routes import api, parse_binding_id
+from .domain import DECISION_STATUS, BindingStatus, Decision
+from .routes import api, history_view, parse_binding_id
 from .schemas import (
     ApproveRequest,
     BindingRequest,
     BindingRequestList,
+    DecisionBatch,
+    DecisionResult,
+    DecisionResults,
     RejectRequest,
     RequestListQuery,
-    UnitProfile,
-    UnitProfileRequest,
 )
 
 log = logging.getLogger(__name__)
@@ -38,112 +47,156 @@ def caller_unit(request: web.Request) -> str:
     return uscc
 
 
-def request_view(row) -> BindingRequest:
+def request_view(row, language: str = "zh") -> BindingRequest:
     return BindingRequest(
-        binding_id=str(row["id"]), status=row["status"], status_label=domain.status_label(row["status"]),
+        binding_id=str(row["id"]), status=row["status"], status_label=domain.status_label(row["status"], language),
         person_id=row["person_id"], person_name=row["person_name"], id_number_masked=row["id_number_masked"],
         opinion=row["opinion"], requested_at=row["requested_at"], decided_at=row["decided_at"],
-        unbound_at=row["unbound_at"])
+        unbound_at=row["unbound_at"], history=history_view(row, language))
 
 
-@api.get("/unit/binding-requests", summary="List this unit's binding requests, newest first",
+# The queue
+
+def encode_cursor(row) -> str:
+    key = json.dumps({"t": row["requested_at"].isoformat(), "id": str(row["id"])})
+    return base64.urlsafe_b64encode(key.encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str | None) -> tuple[datetime, uuid.UUID] | None:
+    if cursor is None:
+        return None
+    try:
+        key = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+        return datetime.fromisoformat(key["t"]), uuid.UUID(key["id"])
+    except (binascii.Error, ValueError, TypeError, KeyError) as e:
+        raise ApiError(422, "validation_failed", errors=[FieldError("cursor", "binding.cursor_invalid")]) from e
+
+
+@api.get("/unit/binding-requests",
+         summary="Page through this unit's binding requests, newest first; filter by status, search by name",
          response=BindingRequestList, roles=UNIT_ROLES)
 async def list_binding_requests(request: web.Request) -> web.Response:
     uscc = caller_unit(request)
     query = parse_query(request, RequestListQuery)
+    after = decode_cursor(query.cursor)
 
     async with request.app[pool_key].acquire() as connection:
-        rows = await repository.list_unit_requests(connection, uscc, query.status)
+        rows = await repository.list_unit_requests(connection, uscc, status=query.status, name=query.q,
+                                                   after=after, limit=query.limit + 1)
 
-    return json_response(BindingRequestList(items=[request_view(row) for row in rows]))
-
-
-@api.post("/unit/binding-requests/{binding_id}/approve", summary="Approve a binding request",
-          body=ApproveRequest, response=BindingRequest, roles=UNIT_ROLES)
-async def approve_binding(request: web.Request, body: ApproveRequest) -> web.Response:
-    return await _decide(request, BindingStatus.APPROVED, body.opinion)
-
-
-@api.post("/unit/binding-requests/{binding_id}/reject", summary="Reject a binding request with an opinion",
-          body=RejectRequest, response=BindingRequest, roles=UNIT_ROLES)
-async def reject_binding(request: web.Request, body: RejectRequest) -> web.Response:
-    return await _decide(request, BindingStatus.REJECTED, body.opinion)
+    page = rows[:query.limit]
+    next_cursor = encode_cursor(page[-1]) if len(rows) > query.limit else None
+    language = preferred_language(request)
+    return json_response(BindingRequestList(items=[request_view(row, language) for row in page],
+                                            next_cursor=next_cursor))
 
 
-async def _decide(request: web.Request, status: BindingStatus, opinion: str | None) -> web.Response:
-    # NOTE: a retried approval returns 409 binding.not_pending because Idempotency-Key is not supported yet.
-    caller = principal(request)
+async def load_unit_request(connection: asyncpg.Connection, uscc: str, binding_id: uuid.UUID, *,
+                            for_update: bool = False) -> repository.Record:
+    row = await repository.find_binding(connection, binding_id, for_update=for_update)
+    if row is None or row["uscc"] != uscc:
+        log.info("unit %s may not see binding %s: not found or another unit's", uscc, binding_id)
+        raise ApiError(404, "binding.not_found")
+    return row
+
+
+@api.get("/unit/binding-requests/{binding_id}", summary="Read one of this unit's binding requests",
+         response=BindingRequest, roles=UNIT_ROLES)
+async def get_binding_request(request: web.Request) -> web.Response:
     uscc = caller_unit(request)
     binding_id = parse_binding_id(request)
 
-    async with request.app[pool_key].acquire() as connection, connection.transaction():
-        current = await repository.find_binding(connection, binding_id, for_update=True)
-        if current is None or current["uscc"] != uscc:
-            log.info("unit %s may not decide binding %s: not found or another unit's", uscc, binding_id)
-            raise ApiError(404, "binding.not_found")
-        domain.check_decidable(current)
-        row = await repository.decide_binding(connection, binding_id, status=status, opinion=opinion,
-                                              decided_by=caller.user_id)
-        data = {"binding_id": str(row["id"]), "person_id": row["person_id"], "uscc": row["uscc"],
-                "opinion": row["opinion"], "decided_at": row["decided_at"].isoformat()}
-        if status is BindingStatus.APPROVED:
-            data["unit_name"] = row["unit_name"]
-        await record_event(connection, "binding", f"binding.{status}", data, subject=f"bindings/{row['id']}")
-
-    log.info("unit %s %s binding %s of person %s", uscc, status, row["id"], row["person_id"])
-    return json_response(request_view(row))
-
-
-@api.get("/unit/profile", summary="Read this unit's 人才分类定级报送信息", response=UnitProfile,
-         roles=UNIT_ROLES)
-async def get_profile(request: web.Request) -> web.Response:
-    uscc = caller_unit(request)
-
     async with request.app[pool_key].acquire() as connection:
-        profile = await repository.find_profile(connection, uscc)
-        unit = await repository.find_unit(connection, uscc) if profile is None else None
+        row = await load_unit_request(connection, uscc, binding_id)
 
-    view = profile_view(uscc, profile, registered_name=unit["unit_name"] if unit else None)
-    return json_response(view, headers={"ETag": f'"{view.version}"'})
+    return json_response(request_view(row, preferred_language(request)))
 
 
-@api.put("/unit/profile", summary="Save this unit's 人才分类定级报送信息; If-Match guards against overwrites",
-         body=UnitProfileRequest, response=UnitProfile, roles=UNIT_ROLES)
-async def save_profile(request: web.Request, body: UnitProfileRequest) -> web.Response:
+# Decisions
+
+async def decide_locked(connection: asyncpg.Connection, caller: Principal, current: repository.Record,
+                        decision: Decision, opinion: str | None) -> repository.Record:
+    """Decide a request whose row the transaction has locked, and write the event."""
+    domain.check_decidable(current)
+    status = DECISION_STATUS[decision]
+    row = await repository.decide_binding(connection, current["id"], status=status, opinion=opinion,
+                                          decided_by=caller.user_id)
+    data = {"binding_id": str(row["id"]), "person_id": row["person_id"], "uscc": row["uscc"],
+            "opinion": row["opinion"], "decided_at": row["decided_at"].isoformat()}
+    if status is BindingStatus.APPROVED:
+        data["unit_name"] = row["unit_name"]
+    await record_event(connection, "binding", f"binding.{status}", data, subject=f"bindings/{row['id']}")
+    log.info("unit %s %s binding %s of person %s", row["uscc"], status, row["id"], row["person_id"])
+    return row
+
+
+@api.post("/unit/binding-requests/{binding_id}/approve",
+          summary="Approve a binding request; Idempotency-Key replays a retry",
+          body=ApproveRequest, response=BindingRequest, roles=UNIT_ROLES)
+async def approve_binding(request: web.Request, body: ApproveRequest) -> web.Response:
+    return await _decide(request, Decision.APPROVE, body.opinion, request_hash(body))
+
+
+@api.post("/unit/binding-requests/{binding_id}/reject",
+          summary="Reject a binding request with an opinion; Idempotency-Key replays a retry",
+          body=RejectRequest, response=BindingRequest, roles=UNIT_ROLES)
+async def reject_binding(request: web.Request, body: RejectRequest) -> web.Response:
+    return await _decide(request, Decision.REJECT, body.opinion, request_hash(body))
+
+
+async def _decide(request: web.Request, decision: Decision, opinion: str | None, body_hash: str) -> web.Response:
     caller = principal(request)
     uscc = caller_unit(request)
-    fields = body.model_dump()
-    complete = not domain.missing_profile_fields(fields)
+    binding_id = parse_binding_id(request)
+    key = idempotency_key(request)
+    scope = f"{decision}:{binding_id}"
 
     async with request.app[pool_key].acquire() as connection, connection.transaction():
-        before = await repository.find_profile(connection, uscc, for_update=True)
-        check_if_match(request, before["version"] if before else 0)
-        saved = await repository.save_profile(connection, uscc, fields, complete=complete,
-                                              updated_by=caller.user_id)
-        if complete or (before is not None and before["complete"]):
-            await record_event(connection, "binding", "unit.profile_completed", {
-                "uscc": uscc, "unit_name": saved["unit_name"], "unit_nature": saved["unit_nature"],
-                "complete": complete, "updated_at": saved["updated_at"].isoformat()}, subject=f"units/{uscc}")
+        current = await load_unit_request(connection, uscc, binding_id, for_update=True)
+        replay = await find_response(connection, caller.user_id, key, scope, body_hash)
+        if replay is not None:
+            return replay
+        row = await decide_locked(connection, caller, current, decision, opinion)
+        view = request_view(row, preferred_language(request))
+        await save_response(connection, caller.user_id, key, scope, body_hash, 200, view.model_dump(mode="json"))
 
-    log.info("unit %s saved its profile (version %d, complete %s)", uscc, saved["version"], complete)
-    view = profile_view(uscc, saved)
-    return json_response(view, headers={"ETag": f'"{view.version}"'})
+    return json_response(view)
 
 
-def check_if_match(request: web.Request, version: int) -> None:
-    expected = request.headers.get("If-Match")
-    if expected is None or expected.strip() == "*":
-        return
-    if expected.strip().removeprefix("W/").strip('"') != str(version):
-        raise ApiError(412, "binding.profile_changed", extra={"version": version})
+@api.post("/unit/binding-requests/decisions",
+          summary="Approve or reject several binding requests; each entry gets its own result",
+          body=DecisionBatch, response=DecisionResults, roles=UNIT_ROLES)
+async def decide_many(request: web.Request, body: DecisionBatch) -> web.Response:
+    caller = principal(request)
+    uscc = caller_unit(request)
+    language = preferred_language(request)
+
+    results = []
+    for item in body.decisions:
+        try:
+            row = await _decide_one(request, caller, uscc, item.binding_id, item.decision, item.opinion)
+        except ApiError as e:
+            problem = e.to_problem(language)
+            results.append(DecisionResult(binding_id=item.binding_id, status=e.status, code=e.code,
+                                          message=problem["detail"], binding=None))
+            continue
+        results.append(DecisionResult(binding_id=item.binding_id, status=200, code=None, message=None,
+                                      binding=request_view(row, language)))
+
+    decided = sum(result.status == 200 for result in results)
+    log.info("unit %s decided %d of %d binding requests in one batch", uscc, decided, len(results))
+    return json_response(DecisionResults(results=results))
 
 
-def profile_view(uscc: str, profile, registered_name: str | None = None) -> UnitProfile:
-    fields = {name: profile[name] if profile else None for name in domain.PROFILE_FIELDS}
-    if profile is None:
-        fields["unit_name"] = registered_name
-    missing = domain.missing_profile_fields(fields)
-    return UnitProfile(uscc=uscc, **fields, complete=profile is not None and profile["complete"],
-                       missing_fields=missing, unit_nature_options=list(domain.UNIT_NATURES),
-                       version=profile["version"] if profile else 0,
-                       updated_at=profile["updated_at"] if profile else None)
+async def _decide_one(request: web.Request, caller: Principal, uscc: str, binding_id: str, decision: Decision,
+                      opinion: str | None) -> repository.Record:
+    """Decide one entry of a batch in its own transaction, so that a failure leaves the others standing."""
+    try:
+        parsed_id = uuid.UUID(binding_id)
+    except ValueError as e:
+        raise ApiError(404, "binding.not_found") from e
+    domain.check_opinion(decision, opinion)
+
+    async with request.app[pool_key].acquire() as connection, connection.transaction():
+        current = await load_unit_request(connection, uscc, parsed_id, for_update=True)
+        return await decide_locked(connection, caller, current, decision, opinion)

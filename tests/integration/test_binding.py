@@ -419,3 +419,297 @@ async def test_first_sign_in_before_registration_creates_unit(portal, bus, suite
     assert early == {"uscc": uscc, "unit_name": "吉林丙单位"}
     assert late == early
     assert requested["status"] == "pending"
+
+
+# The person's history, one binding at a time
+
+
+async def test_binding_history_and_privacy(portal):
+    person_data, person = await sign_up_person(portal)
+    _, stranger = await sign_up_person(portal)
+    unit_data, unit = await sign_up_unit(portal, person)
+    requested = await bind(person, unit_data["uscc"])
+    path = f"/unit/binding-requests/{requested['binding_id']}/approve"
+    await unit.post("binding", path, {"opinion": "同意绑定"}, expect=200)
+    await person.post("binding", f"/bindings/{requested['binding_id']}/unbind", expect=200)
+
+    own = await person.get("binding", f"/bindings/{requested['binding_id']}")
+    english = await person.get("binding", f"/bindings/{requested['binding_id']}", headers={"Accept-Language": "en"})
+    _, foreign = await stranger.request("GET", "binding", f"/bindings/{requested['binding_id']}", expect=404)
+    _, unknown = await person.request("GET", "binding", f"/bindings/{uuid.uuid4()}", expect=404)
+    _, malformed = await person.request("GET", "binding", "/bindings/not-an-id", expect=404)
+
+    assert [(step["action"], step["action_label"], step["opinion"]) for step in own["history"]] == [
+        ("requested", "申请绑定", None), ("approved", "单位审核通过", "同意绑定"), ("unbound", "解除绑定", None)]
+    assert [step["actor"] for step in own["history"]] == [
+        person_data["real_name"], unit_data["unit_name"], person_data["real_name"]]
+    assert own["history"][2]["at"] == own["unbound_at"]
+    assert english["status_label"] == "Unbound"
+    assert english["history"][1]["action_label"] == "Approved by the unit"
+    assert foreign["code"] == "binding.not_found"
+    assert unknown["code"] == "binding.not_found"
+    assert malformed["code"] == "binding.not_found"
+    assert await my_bindings(stranger) == []
+
+
+async def test_bind_retry_with_key_replays(portal):
+    _, person = await sign_up_person(portal)
+    unit_data, _ = await sign_up_unit(portal, person)
+    headers = {"Idempotency-Key": f"bind-{uuid.uuid4()}"}
+
+    first = await person.post("binding", "/bindings", {"uscc": unit_data["uscc"]}, expect=201, headers=headers)
+    again = await person.post("binding", "/bindings", {"uscc": unit_data["uscc"]}, expect=201, headers=headers)
+    _, without_key = await person.request("POST", "binding", "/bindings", json={"uscc": unit_data["uscc"]},
+                                          expect=409)
+
+    assert again == first
+    assert without_key["code"] == "binding.request_pending"
+    assert len(await my_bindings(person)) == 1
+
+
+async def test_concurrent_binds_to_different_units(portal):
+    _, person = await sign_up_person(portal)
+    units = [await sign_up_unit(portal, person) for _ in range(3)]
+
+    answers = await asyncio.gather(*(person.request("POST", "binding", "/bindings", json={"uscc": data["uscc"]})
+                                     for data, _ in units))
+
+    assert sorted(status for status, _ in answers) == [201, 409, 409]
+    assert {body["code"] for status, body in answers if status == 409} == {"binding.request_pending"}
+    winner = next(body for status, body in answers if status == 201)
+    assert [item["binding_id"] for item in await my_bindings(person)] == [winner["binding_id"]]
+
+
+# The unit's queue
+
+
+async def test_unit_queue_pages_filters_and_searches(portal):
+    _, looker = await sign_up_person(portal)
+    unit_data, unit = await sign_up_unit(portal, looker)
+    names = ["赵一", "钱二", "孙三", "李四", "周五"]
+    people = []
+    for name in names:
+        person_data = new_person(real_name=name)
+        await portal.register_person(person_data)
+        person = await portal.login(person_data["mobile"], person_data["password"])
+        people.append((person_data, await bind(person, unit_data["uscc"])))
+    await unit.post("binding", f"/unit/binding-requests/{people[0][1]['binding_id']}/approve", {}, expect=200)
+
+    pages, cursor = [], None
+    while True:
+        params = {"status": "pending", "limit": "2", **({"cursor": cursor} if cursor else {})}
+        page = await unit.get("binding", "/unit/binding-requests", params=params)
+        pages.append(page)
+        cursor = page["next_cursor"]
+        if cursor is None:
+            break
+    found = await unit.get("binding", "/unit/binding-requests", params={"q": "孙"})
+    approved = await unit.get("binding", "/unit/binding-requests", params={"status": "approved"})
+    _, bad_cursor = await unit.request("GET", "binding", "/unit/binding-requests", params={"cursor": "!!"},
+                                       expect=422)
+    _, bad_limit = await unit.request("GET", "binding", "/unit/binding-requests", params={"limit": "500"},
+                                      expect=422)
+
+    listed = [item for page in pages for item in page["items"]]
+    assert [len(page["items"]) for page in pages] == [2, 2]
+    assert [item["person_name"] for item in listed] == ["周五", "李四", "孙三", "钱二"]
+    assert len({item["binding_id"] for item in listed}) == 4
+    assert all(item["status_label"] == "待审核" for item in listed)
+    for item in listed:
+        person_data = next(data for data, _ in people if data["real_name"] == item["person_name"])
+        assert item["id_number_masked"] == mask_id_number(person_data["id_number"])
+        assert person_data["id_number"] not in json.dumps(pages, ensure_ascii=False)
+    assert [item["person_name"] for item in found["items"]] == ["孙三"]
+    assert [item["person_name"] for item in approved["items"]] == ["赵一"]
+    assert bad_cursor["errors"][0]["field"] == "cursor"
+    assert bad_limit["errors"][0]["field"] == "limit"
+
+
+async def test_unit_reads_only_its_own_requests(portal):
+    _, person = await sign_up_person(portal)
+    unit_data, unit = await sign_up_unit(portal, person)
+    _, other_unit = await sign_up_unit(portal, person)
+    requested = await bind(person, unit_data["uscc"])
+    path = f"/unit/binding-requests/{requested['binding_id']}"
+
+    own = await unit.get("binding", path)
+    _, foreign = await other_unit.request("GET", "binding", path, expect=404)
+    _, foreign_reject = await other_unit.request("POST", "binding", f"{path}/reject", json={"opinion": "不同意"},
+                                                 expect=404)
+
+    assert own["binding_id"] == requested["binding_id"]
+    assert own["history"][0]["action"] == "requested"
+    assert foreign["code"] == "binding.not_found"
+    assert foreign_reject["code"] == "binding.not_found"
+    assert (await unit.get("binding", path))["status"] == "pending"
+
+
+async def test_batch_decisions_each_get_a_result(portal):
+    _, looker = await sign_up_person(portal)
+    unit_data, unit = await sign_up_unit(portal, looker)
+    other_data, _ = await sign_up_unit(portal, looker)
+    requests = []
+    for _ in range(4):
+        _, person = await sign_up_person(portal)
+        requests.append(await bind(person, unit_data["uscc"]))
+    _, outsider = await sign_up_person(portal)
+    foreign = await bind(outsider, other_data["uscc"])
+    await unit.post("binding", f"/unit/binding-requests/{requests[3]['binding_id']}/approve", {}, expect=200)
+
+    decisions = [
+        {"binding_id": requests[0]["binding_id"], "decision": "approve", "opinion": "同意"},
+        {"binding_id": requests[1]["binding_id"], "decision": "reject", "opinion": "本单位无此人员"},
+        {"binding_id": requests[2]["binding_id"], "decision": "reject"},
+        {"binding_id": requests[3]["binding_id"], "decision": "approve"},
+        {"binding_id": foreign["binding_id"], "decision": "approve"},
+        {"binding_id": "not-an-id", "decision": "approve"},
+    ]
+    answer = await unit.post("binding", "/unit/binding-requests/decisions", {"decisions": decisions}, expect=200)
+    _, empty = await unit.request("POST", "binding", "/unit/binding-requests/decisions", json={"decisions": []},
+                                  expect=422)
+    queue = await unit.get("binding", "/unit/binding-requests", params={"status": "pending"})
+
+    results = answer["results"]
+    assert [(result["binding_id"], result["status"], result["code"]) for result in results] == [
+        (requests[0]["binding_id"], 200, None), (requests[1]["binding_id"], 200, None),
+        (requests[2]["binding_id"], 422, "binding.opinion_required"),
+        (requests[3]["binding_id"], 409, "binding.not_pending"),
+        (foreign["binding_id"], 404, "binding.not_found"), ("not-an-id", 404, "binding.not_found")]
+    assert results[0]["binding"]["status"] == "approved"
+    assert results[0]["binding"]["opinion"] == "同意"
+    assert results[1]["binding"]["status_label"] == "审核不通过终止审核"
+    assert "办件意见" in results[2]["message"]
+    assert results[2]["binding"] is None
+    assert empty["errors"][0]["field"] == "decisions"
+    assert [item["binding_id"] for item in queue["items"]] == [requests[2]["binding_id"]]
+    assert (await my_bindings(outsider))[0]["status"] == "pending"
+
+
+async def test_decision_retry_with_key_replays(portal):
+    _, person = await sign_up_person(portal)
+    unit_data, unit = await sign_up_unit(portal, person)
+    requested = await bind(person, unit_data["uscc"])
+    path = f"/unit/binding-requests/{requested['binding_id']}/approve"
+    headers = {"Idempotency-Key": f"approve-{uuid.uuid4()}"}
+
+    first = await unit.post("binding", path, {"opinion": "同意"}, expect=200, headers=headers)
+    status, again = await unit.request("POST", "binding", path, json={"opinion": "同意"}, headers=headers)
+    _, other_body = await unit.request("POST", "binding", path, json={"opinion": "改了意见"}, headers=headers,
+                                       expect=422)
+    _, without_key = await unit.request("POST", "binding", path, json={"opinion": "同意"}, expect=409)
+
+    assert (status, again) == (200, first)
+    assert other_body["code"] == "idempotency.conflict"
+    assert without_key["code"] == "binding.not_pending"
+
+
+# Unbinding while an application is under review
+
+
+def application_event(type: str, data: dict, source: str = "application") -> Event:
+    return Event(source=f"/talent/{source}", type=type, data=data)
+
+
+async def seen_by_binding(suite, event: Event) -> None:
+    async def applied():
+        return await suite["binding"][pool_key].fetchval("SELECT true FROM inbox WHERE event_id = $1",
+                                                         uuid.UUID(event.id))
+    await eventually(applied)
+
+
+async def deliver(bus, suite, event: Event) -> None:
+    await publish(bus, event)
+    await seen_by_binding(suite, event)
+
+
+async def approved_binding(portal) -> tuple[Portal, dict, Portal, dict, dict]:
+    _, person = await sign_up_person(portal)
+    unit_data, unit = await sign_up_unit(portal, person)
+    requested = await bind(person, unit_data["uscc"])
+    await unit.post("binding", f"/unit/binding-requests/{requested['binding_id']}/approve", {}, expect=200)
+    me = await person.get("identity", "/me")
+    return person, me, unit, unit_data, requested
+
+
+def submitted(application_id: str, person_id: str, uscc: str, type: str = "application.submitted") -> Event:
+    return application_event(type, {"application_id": application_id, "person_id": person_id, "uscc": uscc,
+                                    "submitted_at": datetime.now(UTC).isoformat()})
+
+
+def review_ended(type: str, application_id: str) -> Event:
+    return application_event(type, {"task_id": str(uuid.uuid4()), "application_id": application_id,
+                                    "stage": "department", "opinion": "", "reviewer_name": "审核员",
+                                    "decided_at": datetime.now(UTC).isoformat()}, source="review")
+
+
+async def test_unbind_waits_for_review_to_finish(portal, bus, suite):
+    person, me, _, unit_data, requested = await approved_binding(portal)
+    unbind_path = f"/bindings/{requested['binding_id']}/unbind"
+    application_id = str(uuid.uuid4())
+
+    await deliver(bus, suite, submitted(application_id, me["user_id"], unit_data["uscc"]))
+    _, under_review = await person.request("POST", "binding", unbind_path, expect=409)
+    _, english = await person.request("POST", "binding", unbind_path, expect=409, headers={"Accept-Language": "en"})
+    await deliver(bus, suite, submitted(application_id, me["user_id"], unit_data["uscc"], "application.resubmitted"))
+    _, resubmitted = await person.request("POST", "binding", unbind_path, expect=409)
+    await deliver(bus, suite, review_ended("review.material_approved", application_id))
+    unbound = await person.post("binding", unbind_path, expect=200)
+
+    assert under_review["code"] == "binding.application_under_review"
+    assert unit_data["unit_name"] in under_review["detail"]
+    assert "审核结束" in under_review["detail"]
+    assert under_review["applications_under_review"] == 1
+    assert "under review" in english["detail"]
+    assert resubmitted["code"] == "binding.application_under_review"
+    assert unbound["status"] == "unbound"
+
+
+async def test_review_end_before_submission_is_kept(portal, bus, suite):
+    person, me, _, unit_data, requested = await approved_binding(portal)
+    application_id = str(uuid.uuid4())
+    terminated = review_ended("review.terminated", application_id)
+    first_submission = submitted(application_id, me["user_id"], unit_data["uscc"])
+
+    await deliver(bus, suite, terminated)
+    await deliver(bus, suite, first_submission)
+    await publish(bus, first_submission)
+    await deliver(bus, suite, submitted(str(uuid.uuid4()), me["user_id"], random_uscc()))
+    unbound = await person.post("binding", f"/bindings/{requested['binding_id']}/unbind", expect=200)
+    deliveries = await suite["binding"][pool_key].fetchval("SELECT count(*) FROM inbox WHERE event_id = $1",
+                                                           uuid.UUID(first_submission.id))
+
+    assert unbound["status"] == "unbound"
+    assert deliveries == 1
+
+
+# The unit profile's dictionaries
+
+
+async def test_profile_dictionaries_and_supervisor_rule(portal):
+    _, person = await sign_up_person(portal)
+    _, unit = await sign_up_unit(portal, person)
+
+    dictionaries = await portal.get("binding", "/dictionaries")
+    by_code = await unit.put("binding", "/unit/profile", {**FULL_PROFILE, "region": "220200", "industry": "M",
+                                                          "unit_nature": "02", "supervisor": ""})
+    with_supervisor = await unit.put("binding", "/unit/profile", {**FULL_PROFILE, "unit_nature": "事业单位",
+                                                                  "supervisor": "吉林省教育厅"})
+    _, unknown = await unit.request("PUT", "binding", "/unit/profile", json={**FULL_PROFILE, "region": "北京市"},
+                                    expect=422)
+    _, unknown_en = await unit.request("PUT", "binding", "/unit/profile", json={**FULL_PROFILE, "industry": "Z"},
+                                       expect=422, headers={"Accept-Language": "en"})
+
+    assert {"code": "220100", "label": "吉林省长春市"} in dictionaries["region"]
+    assert {"code": "C", "label": "制造业"} in dictionaries["industry"]
+    assert [entry["label"] for entry in dictionaries["unit_nature"]] == ["机关", "事业单位", "企业", "社会组织", "其他"]
+    assert (by_code["region"], by_code["region_code"]) == ("吉林省吉林市", "220200")
+    assert (by_code["industry"], by_code["unit_nature"]) == ("科学研究和技术服务业", "事业单位")
+    assert by_code["supervisor_required"] is True
+    assert by_code["complete"] is False
+    assert by_code["missing_fields"] == ["supervisor"]
+    assert with_supervisor["complete"] is True
+    assert with_supervisor["unit_nature_code"] == "02"
+    assert unknown["errors"][0]["field"] == "region"
+    assert unknown["errors"][0]["code"] == "binding.not_in_dictionary"
+    assert "北京市" in unknown["errors"][0]["message"]
+    assert "not an option" in unknown_en["errors"][0]["message"]
