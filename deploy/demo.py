@@ -1,8 +1,9 @@
 """`make demo`: the applicant's whole journey through the gateway of a running suite.
 
 It registers a unit and a person from `tests/fixtures/` (with fresh identifiers, so it can be
-repeated), binds them, opens a call, fills and submits an application with real scans, has the unit
-and the department approve it, records the result and saves the certificate PDF. It prints each step
+repeated), binds them, opens a call, and fills and submits an application with real scans, saving
+its summary table (一览表). Then the unit and the department approve it, the department records the
+result, and the demo saves the certificate PDF. It prints each step
 and the status the applicant sees, and exits non-zero at the first failure with the reason.
 """
 
@@ -130,8 +131,10 @@ async def run_journey(portal: Portal, admin_password: str, admin_account: str = 
     application = await person.post("application", "/applications", {"call_id": call["call_id"]}, expect=201)
     application_id = application["application_id"]
     seen["application_id"] = application_id
+    saved = {}
     for module, content in person_data["application"].items():
-        await person.put("application", f"/applications/{application_id}/modules/{module}", content)
+        answer = await person.put("application", f"/applications/{application_id}/modules/{module}", content)
+        saved[module] = answer["content"]
 
     say("8. 数据验证（尚未上传附件）/ validation before attachments")
     result = await person.post("application", f"/applications/{application_id}/validation", expect=200)
@@ -140,20 +143,23 @@ async def run_journey(portal: Portal, admin_password: str, admin_account: str = 
     for error in result["errors"]:
         say(f"   - [{error['module']}] {error['field']}: {error['message']}")
 
-    say("9. 上传照片和材料附件 / upload the photo and material scans")
-    for kind, name in MATERIALS.items():
-        form = aiohttp.FormData()
-        form.add_field("kind", kind)
-        form.add_field("application_id", application_id)
-        form.add_field("file", (FIXTURES / name).read_bytes(), filename=name,
-                       content_type="application/octet-stream")
-        uploaded = await person.post("files", "/files", data=form, expect=201)
+    say("9. 上传照片、材料附件和各条经历的证明材料 / upload the photo, material scans and each entry's proof")
+    uploads = [(kind, name, None) for kind, name in MATERIALS.items()]
+    for module, name in person_data["entry_attachments"].items():
+        uploads += [(module, name, entry["entry_id"]) for entry in saved[module]]
+    for kind, name, entry_id in uploads:
+        uploaded = await upload(person, application_id, kind, name, entry_id)
         say(f"   {kind}: {uploaded['file_name']} ({uploaded['size']} 字节 / bytes)")
 
-    say("10. 数据验证并承诺提交 / validate, pledge and submit")
+    say("10. 数据验证，下载一览表，承诺并提交 / validate, download the summary table, pledge and submit")
     result = await person.post("application", f"/applications/{application_id}/validation", expect=200)
     if not result["passed"]:
         raise JourneyFailure(f"validation still fails: {result['errors']}")
+    summary = await person.get("application", f"/applications/{application_id}/summary.pdf")
+    if not summary.startswith(b"%PDF"):
+        raise JourneyFailure("the summary table download is not a PDF")
+    await asyncio.to_thread(save_output, "summary.pdf", summary)
+    say(f"   已保存 / saved: {OUTPUT / 'summary.pdf'}")
     await person.post("application", f"/applications/{application_id}/submit", {"pledge": True},
                       headers={"Idempotency-Key": f"demo-{application_id}"}, expect=(200, 201))
     await expect_status(person, application_id, STATUS_SUBMITTED, seen, say)
@@ -198,7 +204,7 @@ async def run_journey(portal: Portal, admin_password: str, admin_account: str = 
     pdf = await person.get("cert", f"/certificates/{issued['certificate_id']}/pdf")
     if not pdf.startswith(b"%PDF"):
         raise JourneyFailure("the certificate download is not a PDF")
-    await asyncio.to_thread(save_certificate, pdf)
+    await asyncio.to_thread(save_output, "certificate.pdf", pdf)
     verified = await portal.get("cert", f"/verify/{issued['verification_code']}")
     validity = "有效 / valid" if verified["valid"] else "无效 / not valid"
     say(f"   证书编号 / number: {issued['certificate_number']}; 核验结果 / verification: {validity}"
@@ -208,9 +214,19 @@ async def run_journey(portal: Portal, admin_password: str, admin_account: str = 
     return seen
 
 
-def save_certificate(pdf: bytes) -> None:
+def save_output(name: str, pdf: bytes) -> None:
     OUTPUT.mkdir(exist_ok=True)
-    (OUTPUT / "certificate.pdf").write_bytes(pdf)
+    (OUTPUT / name).write_bytes(pdf)
+
+
+async def upload(person: Portal, application_id: str, kind: str, name: str, entry_id: str | None) -> dict[str, Any]:
+    form = aiohttp.FormData()
+    form.add_field("kind", kind)
+    form.add_field("application_id", application_id)
+    if entry_id is not None:
+        form.add_field("entry_id", entry_id)
+    form.add_field("file", (FIXTURES / name).read_bytes(), filename=name, content_type="application/octet-stream")
+    return await person.post("files", "/files", data=form, expect=201)
 
 
 async def wait_for_task(reviewer: Portal, stage: str, application_id: str) -> dict[str, Any]:

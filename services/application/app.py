@@ -1,4 +1,5 @@
-"""Composition root of the application service (申报): calls, applications, submissions, progress."""
+"""Composition root of the application service (申报): calls, eligibility, promotion requests, imported
+gradings, the application form and its dictionaries, submissions, the summary table, progress."""
 
 from pathlib import Path
 
@@ -7,15 +8,27 @@ from aiohttp import web
 from services.common.service import ServiceSpec, create_service_app
 from services.common.settings import Settings
 
-from . import errors, submission  # noqa: F401 - register error messages and the submission routes
-from .messaging import BINDING_EVENTS, REVIEW_EVENTS
+# Imported for their side effects: error messages and the routes of each module.
+from . import (  # noqa: F401
+    calls,
+    eligibility_messages,
+    eligibility_routes,
+    errors,
+    form_routes,
+    grading_routes,
+    module_routes,
+    promotion_routes,
+    submission,
+    summary_routes,
+)
+from .messaging import BINDING_EVENTS, IDENTITY_EVENTS, REVIEW_EVENTS
 from .routes import api
 
 SPEC = ServiceSpec(
     name="application",
     api=api,
     migrations=Path(__file__).parent / "migrations",
-    subscriptions=[BINDING_EVENTS, REVIEW_EVENTS],
+    subscriptions=[IDENTITY_EVENTS, BINDING_EVENTS, REVIEW_EVENTS],
 )
 
 

@@ -15,10 +15,6 @@ register_messages({
     "application.not_found": Message(
         "申报不存在", "Application not found",
         "未找到该申报，请在申报历史中查看您的申报。", "No such application; see your applications list."),
-    "application.not_eligible": Message(
-        "不满足申报条件", "Not eligible to apply",
-        "请按 conditions 中未通过的条件逐项处理后再申报。",
-        "Resolve each condition that did not pass (see conditions) and apply again."),
     "application.already_exists": Message(
         "您已在该通知下申报过", "You already have an application for this call",
         "每个通知只能申报一次，请在申报历史中继续编辑已有申报。",
@@ -26,9 +22,6 @@ register_messages({
     "application.module_not_found": Message(
         "申报模块不存在", "Unknown module",
         "模块 {module} 不存在。", "There is no module named {module}."),
-    "application.module_not_available": Message(
-        "该申报模块暂未开放", "This module is not available yet",
-        "模块 {module} 暂未开放填写。", "The module {module} cannot be filled in yet."),
     "application.module_version_conflict": Message(
         "该模块已被修改", "The module was changed meanwhile",
         "该模块已在其他页面保存（当前版本 {current_version}），请刷新后重新修改。",
@@ -40,11 +33,6 @@ register_messages({
         "当前状态下申报内容不能修改", "The application cannot be changed in its current status",
         "申报状态为“{status_label}”，只有草稿或被退回的申报可以修改。",
         "The application is \"{status_label}\"; only drafts and returned applications can be changed."),
-    "application.call_closed": Message(
-        "申报通知不在受理时间内", "The call is not open",
-        "通知《{title}》的受理时间为 {opens_at} 至 {closes_at}，当前不能提交。",
-        "The call \"{title}\" accepts applications from {opens_at} to {closes_at};"
-        " it cannot be submitted now."),
     "application.validation_failed": Message(
         "申报信息未通过数据验证", "The application did not pass validation",
         "请按 errors 中列出的模块和字段逐项修改后重新提交。",
@@ -61,14 +49,20 @@ register_messages({
         "{where_en}: the unit type is empty;"
         " ask your unit's talent officer to fill it in on the unit portal"),
     "application.introduced_from_required": Message(
-        "{where_zh}：人才来源为“{talent_source}”时，必须填写“从何地（单位）引进”",
-        "{where_en}: introduced from is required when the talent source is {talent_source}"),
+        "{where_zh}：人才来源为“{value}”时，必须填写“从何地（单位）引进”",
+        "{where_en}: introduced from is required when the talent source is {value}"),
     "application.promotion_field_required": Message(
         "{where_zh}：人才认定服务类型为“晋升认定”时，必须填写“{field_zh}”",
         "{where_en}: {field_en} is required for a promotion grading"),
     "application.contract_end_required": Message(
         "{where_zh}：未签订长期聘用合同（五年以上）时，必须填写“引进或聘用合同(协议)终止时间”",
         "{where_en}: the contract end date is required without a long-term contract"),
+    "application.professional_field_required": Message(
+        "{where_zh}：所选人员类别需填写专业技术信息，请填写“{field_zh}”",
+        "{where_en}: the personnel category needs the professional title; {field_en} is required"),
+    "application.vocational_field_required": Message(
+        "{where_zh}：所选人员类别需填写职业技能信息，请填写“{field_zh}”",
+        "{where_en}: the personnel category needs the vocational skill; {field_en} is required"),
     "application.date_in_future": Message(
         "{where_zh}：“{field_zh}”不能晚于今天", "{where_en}: {field_en} cannot be in the future"),
     "application.end_not_after_start": Message(
@@ -85,38 +79,41 @@ register_messages({
         "{where_en}: at most {max} characters, found {length}"),
     "application.attachment_missing": Message(
         "{where_zh}：请上传{kind_zh}", "{where_en}: upload the {kind_en}"),
+    "application.entry_attachments_missing": Message(
+        "{where_zh}：请上传证明材料（附件），每条 {min}–{max} 个",
+        "{where_en}: upload the supporting files, {min} to {max} per entry"),
+    "application.entry_attachments_too_many": Message(
+        "{where_zh}：附件最多 {max} 个，当前 {count} 个，请删除多余的附件",
+        "{where_en}: at most {max} files, found {count}; delete the extra files"),
+    "application.performance_year_outside": Message(
+        "{where_zh}：企业人才业绩应为近三年（{first}—{last} 年）的业绩，当前填写 {year} 年",
+        "{where_en}: enterprise performance must be from the last three years ({first} to {last}), found {year}"),
 
-    # Eligibility (办理条件): the title is the reason, the detail is the next step.
-    "eligibility.call_open.passed": Message(
-        "通知《{title}》正在受理（北京时间 {opens_at} 至 {closes_at}）",
-        "The call \"{title}\" is open ({opens_at} to {closes_at}, Beijing time)"),
-    "eligibility.call_open": Message(
-        "通知《{title}》不在申报时间范围内（北京时间 {opens_at} 至 {closes_at}）",
-        "The call \"{title}\" is not open ({opens_at} to {closes_at}, Beijing time)",
-        "请在申报时间范围内申报，或选择其他正在受理的通知。",
-        "Apply while the call is open, or choose another open call."),
-    "eligibility.unit_bound.passed": Message(
-        "已绑定推荐单位：{unit_name}", "Bound to the recommending unit {unit_name}"),
-    "eligibility.unit_bound": Message(
-        "尚未绑定推荐单位", "Not bound to a recommending unit",
-        "请在“个人与单位绑定关系”中输入推荐单位的统一社会信用代码申请绑定，并等待单位审核通过。",
-        "Request a binding with your unit's unified social credit code and wait for the unit to approve it."),
-    "eligibility.unit_profile_complete.passed": Message(
-        "推荐单位已完善人才分类定级报送信息", "The unit has completed its talent grading report information"),
-    "eligibility.unit_profile_complete": Message(
-        "推荐单位尚未完善“人才分类定级报送信息”",
-        "The unit has not completed its talent grading report information",
-        "请联系单位负责人才工作的同志，在单位网厅＞大人才一体化系统＞工作台中完善报送信息。",
-        "Ask your unit's talent officer to complete the report information on the unit portal."),
-    "eligibility.unit_profile_complete.unbound": Message(
-        "尚未绑定推荐单位，无法确认单位报送信息",
-        "No recommending unit is bound, so its report information is unknown",
-        "请先绑定推荐单位。", "Bind a recommending unit first."),
-    "eligibility.not_recently_graded.passed": Message(
-        "近三年内无人才分类定级认定记录", "Not graded in the last three years"),
-    "eligibility.not_recently_graded": Message(
-        "您已于 {graded_on} 通过人才分类定级认定，三年内不能再次申报",
-        "You were graded on {graded_on}; a new application is possible three years later",
-        "如需晋级，请先提交晋级申报申请，审核通过后再申报。",
-        "To apply for a higher class, submit a promotion request first and apply once it is approved."),
+    # Saving a module.
+    "application.not_in_dictionary": Message(
+        "“{input}”不是可选项，请从下拉列表中选择", "\"{input}\" is not one of the options; choose one from the list"),
+    "application.entry_id_invalid": Message(
+        "经历编号（entry_id）格式无效", "Invalid entry id"),
+    "application.entry_unknown": Message(
+        "该条经历（entry_id）不存在或已被删除，请刷新页面后重新编辑",
+        "No saved entry has this entry_id; reload the module and edit again"),
+    "application.entry_duplicate": Message(
+        "同一条经历（entry_id）出现了两次，请删除重复的一条", "The same entry_id appears twice; remove one of them"),
+    "application.if_match_required": Message(
+        "请在 If-Match 请求头中带上模块的当前版本", "Send the module's current version in If-Match",
+        "该模块已保存过（当前版本 {current_version}）。为避免覆盖其他页面保存的内容，请带上"
+        " If-Match: \"{current_version}\" 重新保存。",
+        "The module was saved before (current version {current_version}). So that no other page's save is"
+        " overwritten, save again with If-Match: \"{current_version}\"."),
+    "application.module_locked": Message(
+        "该模块未被退回修改，不能编辑", "This module was not returned for changes",
+        "“{module_zh}”未被退回修改，不能编辑。审核退回时勾选需要修改的模块为：{returned_zh}。如需修改“{module_zh}”，"
+        "请先联系单位审核人，由其退回时勾选该模块。",
+        "{module_en} was not returned for changes and cannot be edited. The reviewer returned only these modules"
+        " for changes: {returned_en}. To change {module_en}, ask the reviewer to return the application with that"
+        " module ticked."),
+    "application.dictionary_not_found": Message(
+        "字典不存在", "Dictionary not found",
+        "没有名为 {name} 的字典，可用的字典见 GET /dictionaries。",
+        "There is no dictionary named {name}; GET /dictionaries lists them."),
 })

@@ -1,9 +1,9 @@
-"""Consumers of binding and review events.
+"""Consumers of identity, binding and review events.
 
 Each handler runs inside the kit's inbox transaction, so a redelivered envelope changes nothing, and
 the kit's ack policy applies (retries, then `<queue>.dead`). The kit runs the messages of one queue
-concurrently, so handlers also tolerate reordering. Binding rows record approval and ending
-separately, and unit profiles keep the newest `updated_at`. A review event whose transition does not
+concurrently, so handlers also tolerate reordering. Binding rows record request, approval and ending
+separately, and unit profiles keep the highest version. A review event whose transition does not
 apply to the current status only adds its flow node.
 """
 
@@ -14,30 +14,65 @@ import asyncpg
 from services.common.bus import Subscription
 from services.common.events import Event
 
-from . import repository
-from .domain import REVIEW_ACTIONS, review_transition
-from .schemas import BindingApproved, BindingEnded, ResultRecorded, ReviewDecided, UnitProfileCompleted
+from . import projections, repository
+from .domain import APPLICATION_MODULES, REVIEW_ACTIONS, review_transition
+from .schemas import (
+    BindingApproved,
+    BindingEnded,
+    BindingRequested,
+    ResultRecorded,
+    ReviewDecided,
+    UnitProfileCompleted,
+    UserRegistered,
+)
 
 log = logging.getLogger(__name__)
 
 
+async def handle_user_registered(connection: asyncpg.Connection, event: Event) -> None:
+    """Keep a person's ID-number hash, which matches imported historical gradings; units and staff are skipped."""
+    data = UserRegistered.model_validate(event.data)
+    if data.kind != "person":
+        return
+    await projections.record_person(connection, data.user_id, data.real_name, data.id_number_hash, event.time)
+
+
+async def handle_binding_requested(connection: asyncpg.Connection, event: Event) -> None:
+    data = BindingRequested.model_validate(event.data)
+    await projections.request_binding(connection, data.binding_id, data.person_id, data.uscc, data.unit_name,
+                                      data.requested_at)
+
+
 async def handle_binding_approved(connection: asyncpg.Connection, event: Event) -> None:
     data = BindingApproved.model_validate(event.data)
-    await repository.approve_binding(connection, data.binding_id, data.person_id, data.uscc, data.unit_name,
-                                     data.decided_at)
+    await projections.approve_binding(connection, data.binding_id, data.person_id, data.uscc, data.unit_name,
+                                      data.decided_at)
+    await _follow_binding(connection, data.person_id)
 
 
 async def handle_binding_ended(connection: asyncpg.Connection, event: Event) -> None:
     """Apply binding.unbound and binding.rejected: only the binding they name ends."""
     data = BindingEnded.model_validate(event.data)
     ended_at = data.unbound_at or data.decided_at or event.time
-    await repository.end_binding(connection, data.binding_id, data.person_id, data.uscc, ended_at)
+    await projections.end_binding(connection, data.binding_id, data.person_id, data.uscc, ended_at)
+    await _follow_binding(connection, data.person_id)
+
+
+async def _follow_binding(connection: asyncpg.Connection, person_id: str) -> None:
+    moved = await projections.repoint_drafts(connection, person_id)
+    if moved:
+        log.info("%d drafts of person %s moved to the unit they are bound to now", moved, person_id)
 
 
 async def handle_unit_profile_completed(connection: asyncpg.Connection, event: Event) -> None:
     data = UnitProfileCompleted.model_validate(event.data)
-    await repository.save_unit_profile(connection, data.uscc, data.unit_name, data.unit_nature, data.complete,
-                                       data.updated_at)
+    newer = await projections.save_unit_profile(connection, data.uscc, data.unit_name, data.unit_nature,
+                                                data.complete, data.version, data.updated_at)
+    if not newer:
+        log.info("unit.profile_completed %s of unit %s (version %d) is older than the one kept; ignored",
+                 event.id, data.uscc, data.version)
+        return
+    await projections.update_draft_unit_nature(connection, data.uscc, data.unit_nature)
 
 
 async def handle_review_decided(connection: asyncpg.Connection, event: Event) -> None:
@@ -58,10 +93,12 @@ async def handle_review_decided(connection: asyncpg.Connection, event: Event) ->
     status, pending_stage = transition
     await repository.apply_review(connection, data.application_id, status, pending_stage)
     if event.type == "review.returned":
-        # TODO: lock the modules the reviewer did not tick; for now every module of a returned
-        # application stays editable.
-        await repository.mark_returned(connection, data.application_id, data.stage, data.opinion,
-                                       data.modules)
+        # Only the ticked modules become editable again (domain.editable_modules).
+        ticked = [module for module in APPLICATION_MODULES if module in data.modules]
+        unknown = sorted(set(data.modules) - set(ticked))
+        if unknown:
+            log.warning("%s %s ticks unknown modules %s; ignored", event.type, event.id, ", ".join(unknown))
+        await repository.mark_returned(connection, data.application_id, data.stage, data.opinion, ticked)
     log.info("application %s is %s after %s", data.application_id, status, event.type)
 
 
@@ -69,7 +106,7 @@ async def handle_result_recorded(connection: asyncpg.Connection, event: Event) -
     """Store the evaluation result; a passing one also counts for the three-year rule."""
     data = ResultRecorded.model_validate(event.data)
     if data.passing:
-        await repository.record_grading(connection, data.result_id, data.person_id, str(data.application_id),
+        await projections.record_grading(connection, data.result_id, data.person_id, str(data.application_id),
                                         data.talent_class, data.level, data.recorded_at)
 
     application = await repository.get_application(connection, data.application_id, for_update=True)
@@ -84,7 +121,12 @@ async def handle_result_recorded(connection: asyncpg.Connection, event: Event) -
                                    data.result_label, data.recorded_at)
 
 
+IDENTITY_EVENTS = Subscription(queue="application.identity-events", handlers={
+    "identity.user_registered": handle_user_registered,
+})
+
 BINDING_EVENTS = Subscription(queue="application.binding-events", handlers={
+    "binding.requested": handle_binding_requested,
     "binding.approved": handle_binding_approved,
     "binding.rejected": handle_binding_ended,
     "binding.unbound": handle_binding_ended,

@@ -51,58 +51,6 @@ async def list_calls(c: Connection, *, published_only: bool,
     return await c.fetch(f"SELECT * FROM calls{where} ORDER BY opens_at DESC, created_at DESC", *args)
 
 
-# Projections of other services' events
-
-async def approve_binding(c: Connection, binding_id: str, person_id: str, uscc: str, unit_name: str,
-                          approved_at: datetime) -> None:
-    await c.execute(
-        "INSERT INTO bindings (binding_id, person_id, uscc, unit_name, approved_at)"
-        " VALUES ($1, $2, $3, $4, $5)"
-        " ON CONFLICT (binding_id) DO UPDATE SET unit_name = EXCLUDED.unit_name,"
-        " approved_at = EXCLUDED.approved_at",
-        binding_id, person_id, uscc, unit_name, approved_at)
-
-
-async def end_binding(c: Connection, binding_id: str, person_id: str, uscc: str, ended_at: datetime) -> None:
-    await c.execute(
-        "INSERT INTO bindings (binding_id, person_id, uscc, ended_at) VALUES ($1, $2, $3, $4)"
-        " ON CONFLICT (binding_id) DO UPDATE SET ended_at = coalesce(bindings.ended_at, EXCLUDED.ended_at)",
-        binding_id, person_id, uscc, ended_at)
-
-
-async def active_binding(c: Connection, person_id: str) -> asyncpg.Record | None:
-    return await c.fetchrow(
-        "SELECT * FROM bindings WHERE person_id = $1 AND approved_at IS NOT NULL AND ended_at IS NULL"
-        " ORDER BY approved_at DESC LIMIT 1", person_id)
-
-
-async def save_unit_profile(c: Connection, uscc: str, unit_name: str, unit_nature: str | None, complete: bool,
-                            updated_at: datetime) -> None:
-    """Keep the newest profile; an older event arriving late changes nothing."""
-    await c.execute(
-        "INSERT INTO units (uscc, unit_name, unit_nature, complete, updated_at) VALUES ($1, $2, $3, $4, $5)"
-        " ON CONFLICT (uscc) DO UPDATE SET unit_name = EXCLUDED.unit_name,"
-        " unit_nature = EXCLUDED.unit_nature, complete = EXCLUDED.complete, updated_at = EXCLUDED.updated_at"
-        " WHERE units.updated_at <= EXCLUDED.updated_at",
-        uscc, unit_name, unit_nature, complete, updated_at)
-
-
-async def get_unit(c: Connection, uscc: str) -> asyncpg.Record | None:
-    return await c.fetchrow("SELECT * FROM units WHERE uscc = $1", uscc)
-
-
-async def record_grading(c: Connection, result_id: str, person_id: str, application_id: str,
-                         talent_class: str | None, level: int | None, recorded_at: datetime) -> None:
-    await c.execute(
-        "INSERT INTO gradings (result_id, person_id, application_id, talent_class, level, recorded_at)"
-        " VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (result_id) DO NOTHING",
-        result_id, person_id, application_id, talent_class, level, recorded_at)
-
-
-async def last_graded_at(c: Connection, person_id: str) -> datetime | None:
-    return await c.fetchval("SELECT max(recorded_at) FROM gradings WHERE person_id = $1", person_id)
-
-
 # Applications
 
 async def insert_application(c: Connection, call_id: uuid.UUID, person_id: str, person_name: str,
@@ -181,39 +129,51 @@ async def get_modules(c: Connection, application_id: uuid.UUID) -> list[dict[str
     return [{**row, "content": _loads(row["content"])} for row in rows]
 
 
-async def module_version(c: Connection, application_id: uuid.UUID, module: str) -> int:
-    version = await c.fetchval("SELECT version FROM modules WHERE application_id = $1 AND module = $2",
-                               application_id, module)
-    return version or 0
+async def get_module(c: Connection, application_id: uuid.UUID, module: str) -> dict[str, Any] | None:
+    row = await c.fetchrow(
+        "SELECT module, version, content::text AS content, request_hash, updated_at FROM modules"
+        " WHERE application_id = $1 AND module = $2", application_id, module)
+    return {**row, "content": _loads(row["content"])} if row else None
 
 
-async def save_module(c: Connection, application_id: uuid.UUID, module: str, content: Any) -> asyncpg.Record:
+async def save_module(c: Connection, application_id: uuid.UUID, module: str, content: Any,
+                      request_hash: str | None) -> asyncpg.Record:
     return await c.fetchrow(
-        "INSERT INTO modules (application_id, module, content, version) VALUES ($1, $2, $3::jsonb, 1)"
+        "INSERT INTO modules (application_id, module, content, version, request_hash)"
+        " VALUES ($1, $2, $3::jsonb, 1, $4)"
         " ON CONFLICT (application_id, module) DO UPDATE SET content = EXCLUDED.content,"
-        " version = modules.version + 1, updated_at = now()"
+        " version = modules.version + 1, request_hash = EXCLUDED.request_hash, updated_at = now()"
         " RETURNING module, version, updated_at",
-        application_id, module, _json(content))
+        application_id, module, _json(content), request_hash)
+
+
+async def replace_module_content(c: Connection, application_id: uuid.UUID, module: str, content: Any) -> None:
+    """Overwrite a module's content with server-side values, keeping its version."""
+    await c.execute(
+        "UPDATE modules SET content = $3::jsonb, request_hash = NULL, updated_at = now()"
+        " WHERE application_id = $1 AND module = $2", application_id, module, _json(content))
 
 
 # Snapshots and flow nodes
 
-async def insert_snapshot(c: Connection, application_id: uuid.UUID, version: int, modules: dict[str, Any],
-                          files: list[dict[str, Any]], changed: list[str] | None,
-                          submitted_at: datetime) -> None:
+async def insert_snapshot(c: Connection, application_id: uuid.UUID, version: int, header: dict[str, Any],
+                          modules: dict[str, Any], files: list[dict[str, Any]], changed: list[str] | None,
+                          changes: list[dict[str, Any]] | None, submitted_at: datetime) -> None:
     await c.execute(
-        "INSERT INTO snapshots (application_id, version, modules, files, changed_modules, submitted_at)"
-        " VALUES ($1, $2, $3::jsonb, $4::jsonb, $5, $6)",
-        application_id, version, _json(modules), _json(files), changed, submitted_at)
+        "INSERT INTO snapshots (application_id, version, header, modules, files, changed_modules, changes,"
+        " submitted_at) VALUES ($1, $2, $3::jsonb, $4::jsonb, $5::jsonb, $6, $7::jsonb, $8)",
+        application_id, version, _json(header), _json(modules), _json(files), changed,
+        None if changes is None else _json(changes), submitted_at)
 
 
 async def get_snapshot(c: Connection, application_id: uuid.UUID, version: int) -> dict[str, Any] | None:
     row = await c.fetchrow(
-        "SELECT version, modules::text AS modules, files::text AS files, changed_modules, submitted_at"
-        " FROM snapshots WHERE application_id = $1 AND version = $2", application_id, version)
+        "SELECT version, header::text AS header, modules::text AS modules, files::text AS files, changed_modules,"
+        " changes::text AS changes, submitted_at FROM snapshots WHERE application_id = $1 AND version = $2",
+        application_id, version)
     if row is None:
         return None
-    return {**row, "modules": _loads(row["modules"]), "files": _loads(row["files"])}
+    return {**row, **{name: _loads(row[name]) for name in ("header", "modules", "files", "changes")}}
 
 
 async def add_flow_node(c: Connection, application_id: uuid.UUID, node: str, actor: str, action: str,

@@ -1,15 +1,13 @@
 """Request, response and event payload models of the application service."""
 
-from datetime import date, datetime
+from datetime import datetime
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
 from pydantic import (
     BaseModel,
-    BeforeValidator,
     ConfigDict,
     Field,
-    RootModel,
     StringConstraints,
     ValidationInfo,
     field_validator,
@@ -17,7 +15,6 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 TalentClass = Literal["A", "B", "C", "D", "E"]
-Text = Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)]
 
 
 class Strict(BaseModel):
@@ -33,6 +30,10 @@ def _aware(value: datetime) -> datetime:
 # Calls (通知)
 
 class CallCreate(Strict):
+    """A call for applications. The window is kept to the second and is half-open: it accepts from
+    opens_at up to, not including, closes_at; so closes_at 2026-07-01T00:00:00+08:00 accepts all of
+    30 June, Beijing time. Fractions of a second are dropped."""
+
     title: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
     body: Annotated[str, StringConstraints(max_length=20000)] = ""
     classes: list[TalentClass] = Field(min_length=1, max_length=5)
@@ -47,12 +48,12 @@ class CallCreate(Strict):
     @field_validator("opens_at")
     @classmethod
     def _opens_aware(cls, value: datetime) -> datetime:
-        return _aware(value)
+        return _aware(value).replace(microsecond=0)
 
     @field_validator("closes_at")
     @classmethod
     def _closes_after_opens(cls, value: datetime, info: ValidationInfo) -> datetime:
-        value = _aware(value)
+        value = _aware(value).replace(microsecond=0)
         opens_at = info.data.get("opens_at")
         if opens_at is not None and value <= opens_at:
             raise PydanticCustomError("application.call_window_invalid", "closes_at must be after opens_at")
@@ -68,6 +69,8 @@ class CallOut(BaseModel):
     closes_at: datetime
     status: Literal["draft", "published", "closed"]
     is_open: bool
+    # The first and the last accepted second in Beijing time, for display.
+    window_label: str
     created_at: datetime
     published_at: datetime | None
     closed_at: datetime | None
@@ -81,24 +84,7 @@ class CallQuery(BaseModel):
     open: bool = False
 
 
-# Eligibility and applications
-
-class EligibilityQuery(BaseModel):
-    call_id: UUID
-
-
-class ConditionOut(BaseModel):
-    code: str
-    passed: bool
-    reason: str
-    next_step: str | None
-
-
-class Eligibility(BaseModel):
-    call_id: UUID
-    eligible: bool
-    conditions: list[ConditionOut]
-
+# Applications
 
 class ApplicationCreate(Strict):
     call_id: UUID
@@ -129,11 +115,14 @@ class ModuleOut(BaseModel):
 
 
 class ReturnNotice(BaseModel):
-    """Opinion of the reviewer who returned the application, shown on top of the edit page."""
+    """Opinion of the reviewer who returned the application, shown on top of the edit page, and the
+    modules ticked for change (the only ones the applicant may edit)."""
 
     opinion: str | None
     modules: list[str]
+    module_labels: list[str]
     stage: str | None
+    stage_label: str | None
 
 
 class ApplicationDetail(ApplicationSummary):
@@ -141,71 +130,11 @@ class ApplicationDetail(ApplicationSummary):
     person_name: str
     unit_nature: str | None
     editable: bool
+    # Modules whose content and attachments may change now; "materials" stands for the 材料附件.
+    editable_modules: list[str]
     modules: dict[str, ModuleOut]
     returned: ReturnNotice | None
     result: dict[str, Any] | None
-
-
-# Modules. Saving checks types only, so every field may be missing in a draft; 数据验证 checks the rest.
-
-def _yes_no(value: Any) -> Any:
-    """Accept the form's 是/否 as well as JSON booleans."""
-    return {"是": True, "否": False}.get(value, value) if isinstance(value, str) else value
-
-
-class BasicInfo(Strict):
-    # Read-only: real_name comes from the access token and unit_nature from the unit's profile.
-    real_name: str | None = None
-    unit_nature: str | None = None
-    gender: Literal["男", "女"] | None = None
-    ethnicity: Text | None = None
-    birth_date: date | None = None
-    political_status: Text | None = None
-    title: Text | None = None
-    talent_source: Literal["引进人才", "柔性引进人才", "现有人才"] | None = None
-    introduced_from: Text | None = None
-    service_type: Literal["首次认定", "晋升认定"] | None = None
-    previous_class: TalentClass | None = None
-    previous_graded_on: date | None = None
-    long_term_contract: Annotated[bool | None, BeforeValidator(_yes_no)] = None
-    contract_end_date: date | None = None
-    person_category: Text | None = None
-    talent_class: TalentClass | None = None
-    level: int | None = Field(default=None, ge=1, le=3)
-
-
-class EducationEntry(Strict):
-    school: Text | None = None
-    major: Text | None = None
-    degree_level: Text | None = None
-    degree: Text | None = None
-    study_mode: Text | None = None
-    start_date: date | None = None
-    end_date: date | None = None
-
-
-class WorkEntry(Strict):
-    employer: Text | None = None
-    position: Text | None = None
-    start_date: date | None = None
-    end_date: date | None = None
-
-
-class Achievements(Strict):
-    # The 300-character limit is checked by 数据验证, so that a longer draft can still be saved.
-    text: Annotated[str, StringConstraints(max_length=20000)] | None = None
-
-
-MODULE_MODELS: dict[str, type[BaseModel]] = {
-    "basic_info": BasicInfo,
-    "education": RootModel[list[EducationEntry]],
-    "work_experience": RootModel[list[WorkEntry]],
-    "achievements": Achievements,
-}
-
-
-class ModuleContent(RootModel[BasicInfo | list[EducationEntry] | list[WorkEntry] | Achievements]):
-    """Body of PUT /applications/{id}/modules/{module}: the model named by `module`."""
 
 
 # Validation, submission and progress
@@ -251,6 +180,69 @@ class FlowNode(BaseModel):
     at: datetime | None
 
 
+class SummaryQuery(BaseModel):
+    disposition: Literal["attachment", "inline"] = "attachment"
+
+
+# Dictionaries and the form's description
+
+class DictionaryQuery(BaseModel):
+    # Start of the labels to list, e.g. 硕; all options without it.
+    q: Annotated[str, StringConstraints(strip_whitespace=True, max_length=50)] | None = None
+
+
+class OptionOut(BaseModel):
+    code: str
+    label: str
+    attributes: dict[str, Any] | None = None
+
+
+class DictionaryOut(BaseModel):
+    name: str
+    label: str
+    items: list[OptionOut]
+
+
+class DictionaryInfo(BaseModel):
+    name: str
+    label: str
+    count: int
+
+
+class DictionaryList(BaseModel):
+    items: list[DictionaryInfo]
+
+
+class FieldOut(BaseModel):
+    name: str
+    label: str
+    kind: str
+    dictionary: str | None
+    required: bool
+    read_only: bool
+    # Required only when another field holds certain values; the rule, in words.
+    required_when: str | None
+
+
+class ModuleSpecOut(BaseModel):
+    module: str
+    label: str
+    group: str
+    group_label: str
+    is_list: bool
+    required: bool
+    max_entries: int | None
+    # Files each entry needs, counted by the files service under the module's name as kind.
+    min_attachments: int | None
+    max_attachments: int | None
+    fields: list[FieldOut]
+
+
+class FormOut(BaseModel):
+    modules: list[ModuleSpecOut]
+    achievements_max_chars: int
+
+
 class Progress(BaseModel):
     application_id: UUID
     status: str
@@ -261,6 +253,14 @@ class Progress(BaseModel):
 
 
 # Event payloads consumed (see docs/events.md); unknown fields are ignored so producers may add some.
+
+class BindingRequested(BaseModel):
+    binding_id: str
+    person_id: str
+    uscc: str
+    unit_name: str | None = None
+    requested_at: datetime
+
 
 class BindingApproved(BaseModel):
     binding_id: str
@@ -283,7 +283,17 @@ class UnitProfileCompleted(BaseModel):
     unit_name: str
     unit_nature: str | None = None
     complete: bool
+    # Absent in events written before versions were announced; updated_at then orders them.
+    version: int = 0
     updated_at: datetime
+
+
+class UserRegistered(BaseModel):
+    user_id: str
+    kind: str
+    real_name: str | None = None
+    # HMAC-SHA256 of the person's normalized ID number; absent for units and staff.
+    id_number_hash: str | None = None
 
 
 class ReviewDecided(BaseModel):

@@ -1,4 +1,11 @@
-"""HTTP handlers for 数据验证, submission (提交) and progress (流程推送)."""
+"""HTTP handlers for 数据验证, submission (提交) and progress (流程推送).
+
+A submission stores an immutable snapshot version n+1 of the application and publishes it in
+`application.submitted`, or in `application.resubmitted` with the changed modules and the field-level
+changes against version n when a returned application is submitted again. Validation and submission
+run the same checks on the same content (snapshots.present_modules), so a submission that 数据验证
+passes is accepted unless something changed in between.
+"""
 
 import json
 import logging
@@ -10,58 +17,29 @@ import asyncpg
 from aiohttp import web
 
 from services.common.auth import Principal
-from services.common.errors import ApiError, preferred_language
+from services.common.errors import ApiError, FieldError, preferred_language
 from services.common.events import record_event
 from services.common.idempotency import find_stored, idempotency_key, request_hash, save_response
-from services.common.internal import call_service
-from services.common.service import http_key, settings_key
-from services.common.web import DependencyUnavailable, json_response, principal
+from services.common.web import json_response, principal
 
 from . import repository
-from .domain import (
-    ACTION_LABELS,
-    CHINA,
-    NODE_LABELS,
-    CallWindow,
-    Status,
-    changed_modules,
-    display_time,
-    is_call_open,
-    is_editable,
-    label,
-    status_label,
-    today_in_china,
-    validate_application,
-)
-from .routes import APPLICANT, api, load_own_application, path_id, pool
+from .diff import changed_modules, diff_snapshots
+from .domain import ACTION_LABELS, CHINA, NODE_LABELS, Status, is_editable, label, status_label, today_in_china
+from .eligibility_checks import enforce_for_submission
+from .files_client import fetch_files
+from .routes import APPLICANT, api, current_modules, load_own_application, path_id, pool
 from .schemas import FlowNode, Progress, SubmitRequest, SubmitResult, ValidationResult
+from .snapshots import attached_files, snapshot_document, snapshot_header
+from .validation import Context, validate_application
 
 log = logging.getLogger(__name__)
 
-FILES_SERVICE = "材料附件服务 / files service"
-SNAPSHOT_FILE_FIELDS = ("file_id", "kind", "entry_id", "file_name", "size", "sha256")
 DEPARTMENT = ("吉林省人力资源和社会保障厅", "Jilin Department of Human Resources and Social Security")
 
 
-async def fetch_files(request: web.Request, caller: Principal,
-                      application_id: uuid.UUID) -> list[dict[str, Any]]:
-    """List the application's attachments from the files service, with the applicant's token."""
-    settings = request.app[settings_key]
-    status, body = await call_service(request.app[http_key], request, "GET", f"{settings.files_url}/files",
-                                      caller, FILES_SERVICE, params={"application_id": str(application_id)})
-    if status != 200 or not isinstance(body, dict) or not isinstance(body.get("items"), list):
-        log.warning("files service returned status %d for application %s", status, application_id)
-        raise DependencyUnavailable(FILES_SERVICE)
-    return body["items"]
-
-
-def module_contents(modules: list[dict[str, Any]]) -> dict[str, Any]:
-    return {module["module"]: module["content"] for module in modules}
-
-
-def validate(application: asyncpg.Record, modules: dict[str, Any], files: list[dict[str, Any]]):
-    kinds = {item.get("kind") for item in files}
-    return validate_application(modules, kinds, list(application["call_classes"]), today_in_china())
+def validate(application: asyncpg.Record, modules: dict[str, Any], files: list[dict[str, Any]]) -> list[FieldError]:
+    context = Context(call_classes=tuple(application["call_classes"]), today=today_in_china())
+    return validate_application(modules, files, context)
 
 
 @api.post("/applications/{application_id}/validation", summary="Run 数据验证 and list every failure",
@@ -72,8 +50,8 @@ async def validate_draft(request: web.Request) -> web.Response:
 
     async with pool(request).acquire() as c:
         application = await load_own_application(c, caller, application_id)
-        modules = module_contents(await repository.get_modules(c, application_id))
-    files = await fetch_files(request, caller, application_id)
+        modules = await current_modules(c, application)
+    files = attached_files(await fetch_files(request, caller, application_id), modules)
 
     errors = validate(application, modules, files)
     language = preferred_language(request)
@@ -142,47 +120,60 @@ async def write_submission(c: asyncpg.Connection, caller: Principal, application
     application_id = application["application_id"]
     now = datetime.now(UTC)
     resubmission = application["status"] == Status.RETURNED
-    window = CallWindow(title=application["call_title"], status=application["call_status"],
-                        opens_at=application["call_opens_at"], closes_at=application["call_closes_at"])
-    if not resubmission and not is_call_open(window, now):
-        raise ApiError(422, "application.call_closed", title=window.title,
-                       opens_at=display_time(window.opens_at), closes_at=display_time(window.closes_at))
-    modules = module_contents(await repository.get_modules(c, application_id))
+    application = await enforce_for_submission(c, application, now)
+    modules = await current_modules(c, application)
+    files = attached_files(files, modules)
     errors = validate(application, modules, files)
     if errors:
         log.info("application %s failed validation on submit with %d errors", application_id, len(errors))
         raise ApiError(422, "application.validation_failed", errors=errors)
 
+    await refresh_read_only(c, application, modules["basic_info"])
     version = application["snapshot_version"] + 1
-    changed = None
-    if resubmission:
-        previous = await repository.get_snapshot(c, application_id, version - 1)
-        changed = changed_modules(previous["modules"], modules)
-    snapshot_files = [{name: item.get(name) for name in SNAPSHOT_FILE_FIELDS} for item in files]
-    await repository.insert_snapshot(c, application_id, version, modules, snapshot_files, changed, now)
+    header = snapshot_header(application, modules["basic_info"])
+    changes = await changes_since_previous(c, application_id, version, modules, files) if resubmission else None
+    changed = changed_modules(changes) if changes is not None else None
+    await repository.insert_snapshot(c, application_id, version, header, modules, files, changed, changes, now)
     pending_stage = (application["returned_stage"] or "unit") if resubmission else "unit"
     await repository.mark_submitted(c, application_id, version, now, pending_stage)
     action = "resubmitted" if resubmission else "submitted"
-    await repository.add_flow_node(c, application_id, "submission", caller.name or application["person_name"],
-                                   action, None, now)
+    await repository.add_flow_node(c, application_id, "submission", application["person_name"], action, None, now)
 
-    basic_info = modules.get("basic_info", {})
     data = {
         "application_id": str(application_id), "call_id": str(application["call_id"]),
-        "person_id": application["person_id"], "person_name": caller.name or application["person_name"],
-        "id_number_masked": caller.id_number_masked or application["id_number_masked"],
+        "person_id": application["person_id"], "person_name": application["person_name"],
+        "id_number_masked": application["id_number_masked"] or caller.id_number_masked,
         "uscc": application["uscc"], "unit_name": application["unit_name"],
-        "talent_class": basic_info.get("talent_class"), "level": basic_info.get("level"),
-        "snapshot_version": version,
-        "snapshot": {"version": version, "modules": modules, "files": snapshot_files},
+        "talent_class": header["talent_class"], "level": header["level"], "snapshot_version": version,
+        "snapshot": snapshot_document(version, header, modules, files, now),
         "submitted_at": now.astimezone(CHINA).isoformat(),
     }
     if resubmission:
-        data["changed_modules"] = changed
-    await record_event(c, "application", f"application.{action}", data,
-                       subject=f"applications/{application_id}")
+        data.update(changed_modules=changed, changes=changes)
+    await record_event(c, "application", f"application.{action}", data, subject=f"applications/{application_id}")
     log.info("application %s %s as snapshot version %d", application_id, action, version)
     return version
+
+
+async def refresh_read_only(c: asyncpg.Connection, application: asyncpg.Record, basic_info: dict[str, Any]) -> None:
+    """Store 基本信息 with its read-only fields as submitted, such as a 单位性质 the unit changed since the last save.
+
+    The module keeps its version, because the applicant changed nothing and cannot edit it after submitting.
+    """
+    saved = await repository.get_module(c, application["application_id"], "basic_info")
+    if saved is not None and saved["content"] != basic_info:
+        await repository.replace_module_content(c, application["application_id"], "basic_info", basic_info)
+    if basic_info.get("unit_nature") != application["unit_nature"]:
+        await repository.set_unit_nature(c, application["application_id"], basic_info.get("unit_nature"))
+
+
+async def changes_since_previous(c: asyncpg.Connection, application_id: uuid.UUID, version: int,
+                                 modules: dict[str, Any], files: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    previous = await repository.get_snapshot(c, application_id, version - 1)
+    if previous is None:
+        log.warning("application %s has no snapshot version %d to compare with", application_id, version - 1)
+        return diff_snapshots({}, modules, [], files)
+    return diff_snapshots(previous["modules"], modules, previous["files"], files)
 
 
 # Progress (流程推送)

@@ -6,7 +6,8 @@ A submitted application opens a task at stage `unit` (推荐单位审核). Trans
 - department, approve → done, event `review.material_approved` (材料审核通过, the application waits
   for the offline evaluation and its result)
 - any stage, return   → done, event `review.returned` with the modules to change; the applicant's
-  resubmission opens a new pending task at the stage that returned it
+  resubmission opens a new pending task at the stage that returned it. That task shows the changed
+  modules and the field-level changes against the previous snapshot version
 - any stage, terminate → done, event `review.terminated` (审核不通过终止审核); nothing follows
 
 An application has at most one pending task, and a recorded result ends its review.

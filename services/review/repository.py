@@ -10,7 +10,7 @@ from .schemas import ApplicationSubmitted
 
 _TASK_COLUMNS = """id, application_id, stage, status, call_id, person_id, person_name, id_number_masked,
     uscc, unit_name, talent_class, level, snapshot_version, submitted_at, created_at, decision, opinion,
-    modules, reviewer_id, reviewer_name, decided_at"""
+    modules, reviewer_id, reviewer_name, decided_at, changed_modules"""
 
 
 async def open_task(connection: asyncpg.Connection, application: ApplicationSubmitted, stage: str
@@ -18,23 +18,28 @@ async def open_task(connection: asyncpg.Connection, application: ApplicationSubm
     """Insert a pending task; return its id, or None when the application already has one pending."""
     return await connection.fetchval(
         """INSERT INTO tasks (id, application_id, stage, call_id, person_id, person_name, id_number_masked,
-                uscc, unit_name, talent_class, level, snapshot_version, snapshot, submitted_at)
-            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13::jsonb, $14)
+                uscc, unit_name, talent_class, level, snapshot_version, snapshot, submitted_at, changed_modules,
+                changes)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13::jsonb, $14, $15, $16::jsonb)
             ON CONFLICT (application_id) WHERE status = 'pending' DO NOTHING
             RETURNING id""",
         uuid.uuid4(), application.application_id, stage, application.call_id, application.person_id,
         application.person_name, application.id_number_masked, application.uscc, application.unit_name,
         application.talent_class, application.level, application.snapshot_version,
-        json.dumps(application.snapshot, ensure_ascii=False), application.submitted_at)
+        json.dumps(application.snapshot, ensure_ascii=False), application.submitted_at,
+        application.changed_modules, json.dumps(application.changes, ensure_ascii=False))
 
 
 async def open_next_task(connection: asyncpg.Connection, previous: UUID, stage: str) -> UUID:
-    """Insert a pending task at `stage` that carries over the application data of task `previous`."""
+    """Insert a pending task at `stage` that carries over the application data of task `previous`, including
+    the changes of the snapshot against its previous version."""
     return await connection.fetchval(
         """INSERT INTO tasks (id, application_id, stage, call_id, person_id, person_name, id_number_masked,
-                uscc, unit_name, talent_class, level, snapshot_version, snapshot, submitted_at)
+                uscc, unit_name, talent_class, level, snapshot_version, snapshot, submitted_at, changed_modules,
+                changes)
            SELECT $1, application_id, $2, call_id, person_id, person_name, id_number_masked, uscc,
-                  unit_name, talent_class, level, snapshot_version, snapshot, submitted_at
+                  unit_name, talent_class, level, snapshot_version, snapshot, submitted_at, changed_modules,
+                  changes
            FROM tasks WHERE id = $3
            RETURNING id""",
         uuid.uuid4(), stage, previous)
@@ -59,8 +64,8 @@ async def list_tasks(connection: asyncpg.Connection, stage: str, status: str, us
 async def get_task(connection: asyncpg.Connection, task_id: UUID, *, for_update: bool = False
                    ) -> asyncpg.Record | None:
     lock = " FOR UPDATE" if for_update else ""
-    row = await connection.fetchrow(f"SELECT {_TASK_COLUMNS}, snapshot::text AS snapshot FROM tasks"
-                                    f" WHERE id = $1{lock}", task_id)
+    row = await connection.fetchrow(f"SELECT {_TASK_COLUMNS}, snapshot::text AS snapshot, changes::text AS changes"
+                                    f" FROM tasks WHERE id = $1{lock}", task_id)
     return row
 
 

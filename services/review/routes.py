@@ -64,13 +64,15 @@ async def list_tasks(request: web.Request) -> web.Response:
                                   offset=query.offset))
 
 
-@api.get("/tasks/{task_id}", summary="Read a review task with the submitted snapshot", response=TaskDetail,
+@api.get("/tasks/{task_id}", summary="Read a review task with the submitted snapshot and, after a resubmission,"
+                                    " the changes against the previous version", response=TaskDetail,
          roles=REVIEWER_ROLES)
 async def get_task(request: web.Request) -> web.Response:
     caller = principal(request)
     async with request.app[pool_key].acquire() as connection:
         task = await _load_task(connection, request, caller)
-    return json_response(TaskDetail(**_task_view(task).model_dump(), snapshot=json.loads(task["snapshot"])))
+    return json_response(TaskDetail(**_task_view(task).model_dump(), snapshot=json.loads(task["snapshot"]),
+                                    changes=json.loads(task["changes"])))
 
 
 @api.post("/tasks/{task_id}/decision", summary="Approve, return or terminate a pending task",
@@ -208,7 +210,8 @@ async def _load_task(connection: asyncpg.Connection, request: web.Request, calle
 
 def _task_view(row: asyncpg.Record) -> TaskView:
     fields = {name: row[name] for name in TaskView.model_fields if name != "task_id"}
-    return TaskView(task_id=row["id"], **{**fields, "modules": list(fields["modules"] or [])})
+    return TaskView(task_id=row["id"], **{**fields, "modules": list(fields["modules"] or []),
+                                          "changed_modules": list(fields["changed_modules"] or [])})
 
 
 def _result_type_view(row: asyncpg.Record, language: str) -> ResultTypeView:

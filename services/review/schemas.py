@@ -80,10 +80,24 @@ class TaskView(BaseModel):
     modules: list[str] = []
     reviewer_name: str | None = None
     decided_at: datetime | None = None
+    # Modules changed since the previous snapshot version; empty for a first submission.
+    changed_modules: list[str] = []
+
+
+class Change(BaseModel):
+    """One changed field or attachment slot of a resubmission (see `application.resubmitted`)."""
+
+    module: str
+    field_path: str
+    entry_id: str | None = None
+    before: Any
+    after: Any
 
 
 class TaskDetail(TaskView):
     snapshot: dict[str, Any]
+    # Field-level changes against the previous snapshot version, shown on a task a resubmission reopened.
+    changes: list[Change]
 
 
 class TaskList(BaseModel):
@@ -127,3 +141,4 @@ class ApplicationSubmitted(BaseModel):
     snapshot: dict[str, Any]
     submitted_at: datetime
     changed_modules: list[str] = []
+    changes: list[dict[str, Any]] = []

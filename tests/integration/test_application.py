@@ -5,31 +5,46 @@ are published by the tests themselves as CloudEvents envelopes on the run's exch
 """
 
 import asyncio
-import json
 import uuid
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
-from typing import Any
 
 import aio_pika
-import aiohttp
 import asyncpg
 import pytest
 
 from services.common.bus import Bus
 from services.common.db import create_pool
-from services.common.events import EXCHANGE, Event
-from tests.conftest import eventually
-from tests.support import Portal, new_person, random_uscc
-
-FIXTURES = Path(__file__).parents[1] / "fixtures"
-PERSON = json.loads((FIXTURES / "person.json").read_text(encoding="utf-8"))
-MODULES = PERSON["application"]
-ATTACHMENTS = {"photo": "photo.jpg", "id_card": "id_card.pdf",
-               "employment_contract": "employment_contract.pdf", "diploma": "diploma.pdf",
-               "degree": "degree.pdf"}
-UNIT_NAME = "长春光华智能装备有限公司"
-REAL_NAME = new_person()["real_name"]
+from tests.integration.application_support import (
+    MATERIALS,
+    MODULES,
+    PERSON,
+    REAL_NAME,
+    UNIT_NAME,
+    applied,
+    approve_binding,
+    at,
+    attach_required,
+    capture,
+    codes,
+    complete_profile,
+    create_call,
+    drain,
+    eligibility,
+    eligible_applicant,
+    end_binding,
+    failed_conditions,
+    fill_modules,
+    progress,
+    publish,
+    ready_application,
+    review_event,
+    save,
+    sign_up_applicant,
+    start_application,
+    submit,
+    try_start,
+)
+from tests.support import Portal, random_uscc
 
 
 @pytest.fixture
@@ -56,168 +71,6 @@ async def database(suite, test_settings):
 @pytest.fixture
 async def admin(portal, test_settings) -> Portal:
     return await portal.login(test_settings.admin_account, test_settings.admin_password)
-
-
-# Helpers
-
-
-def at(hours: float) -> str:
-    return (datetime.now(UTC) + timedelta(hours=hours)).isoformat()
-
-
-async def create_call(admin: Portal, opens: float = -1, closes: float = 24, classes: str = "ABCDE",
-                      publish: bool = True) -> dict:
-    call = await admin.post("application", "/calls", {
-        "title": "2026年度人才分类定级评定申报通知", "body": "请符合条件的人员在申报时间内提交。",
-        "classes": list(classes), "opens_at": at(opens), "closes_at": at(closes)}, expect=201)
-    if publish:
-        call = await admin.post("application", f"/calls/{call['call_id']}/publish", expect=200)
-    return call
-
-
-async def sign_up_applicant(portal: Portal) -> tuple[Portal, str]:
-    person = new_person()
-    user_id = await portal.register_person(person)
-    return await portal.login(person["mobile"], person["password"]), user_id
-
-
-async def publish(bus: Bus, type: str, data: dict[str, Any], source: str) -> Event:
-    event = Event(source=f"/talent/{source}", type=type, data=data)
-    await bus.exchange.publish(aio_pika.Message(event.model_dump_json().encode(), message_id=event.id,
-                                                content_type="application/cloudevents+json"),
-                               routing_key=event.type)
-    return event
-
-
-async def applied(database, event: Event) -> None:
-    """Wait until the application service's inbox contains the event."""
-    async def found():
-        return await database.fetchval("SELECT true FROM inbox WHERE event_id = $1", uuid.UUID(event.id))
-    await eventually(found)
-
-
-async def approve_binding(bus, database, person_id: str, uscc: str, binding_id: str | None = None) -> Event:
-    event = await publish(bus, "binding.approved", {
-        "binding_id": binding_id or str(uuid.uuid4()), "person_id": person_id, "uscc": uscc,
-        "unit_name": UNIT_NAME, "opinion": "同意", "decided_at": at(0)}, "binding")
-    await applied(database, event)
-    return event
-
-
-async def end_binding(bus, database, type: str, person_id: str, uscc: str, binding_id: str) -> Event:
-    time_field = "unbound_at" if type == "binding.unbound" else "decided_at"
-    event = await publish(bus, type, {"binding_id": binding_id, "person_id": person_id, "uscc": uscc,
-                                      "opinion": "", time_field: at(0)}, "binding")
-    await applied(database, event)
-    return event
-
-
-async def complete_profile(bus, database, uscc: str, complete: bool = True, nature: str = "企业",
-                           updated_at: str | None = None) -> Event:
-    event = await publish(bus, "unit.profile_completed", {
-        "uscc": uscc, "unit_name": UNIT_NAME, "unit_nature": nature, "complete": complete,
-        "updated_at": updated_at or at(0)}, "binding")
-    await applied(database, event)
-    return event
-
-
-async def eligible_applicant(portal, bus, database) -> tuple[Portal, str, str]:
-    applicant, user_id = await sign_up_applicant(portal)
-    uscc = random_uscc()
-    await approve_binding(bus, database, user_id, uscc)
-    await complete_profile(bus, database, uscc)
-    return applicant, user_id, uscc
-
-
-async def eligibility(applicant: Portal, call_id: str, **kwargs) -> dict[str, dict]:
-    answer = await applicant.get("application", "/eligibility", params={"call_id": call_id}, **kwargs)
-    return {condition["code"]: condition for condition in answer["conditions"]} | {"*": answer}
-
-
-async def try_start(applicant: Portal, call_id: str) -> tuple[int, dict]:
-    return await applicant.request("POST", "application", "/applications", json={"call_id": call_id})
-
-
-def failed_conditions(problem: dict) -> list[str]:
-    return [condition["code"] for condition in problem["conditions"] if not condition["passed"]]
-
-
-async def start_application(applicant: Portal, call_id: str) -> dict:
-    return await applicant.post("application", "/applications", {"call_id": call_id}, expect=201)
-
-
-async def fill_modules(applicant: Portal, application_id: str, **changes: Any) -> None:
-    for module, content in MODULES.items():
-        content = changes.get(module, content)
-        await applicant.put("application", f"/applications/{application_id}/modules/{module}", content)
-
-
-async def attach_required(applicant: Portal, application_id: str, extra: tuple[str, ...] = ()) -> None:
-    names = {**ATTACHMENTS, **{kind: "employment_contract.pdf" for kind in extra}}
-    for kind, name in names.items():
-        form = aiohttp.FormData()
-        form.add_field("kind", kind)
-        form.add_field("application_id", application_id)
-        form.add_field("file", (FIXTURES / name).read_bytes(), filename=name,
-                       content_type="application/octet-stream")
-        await applicant.request("POST", "files", "/files", data=form, expect=201)
-
-
-async def ready_application(portal, bus, database, admin, call: dict | None = None) -> tuple[Portal, dict]:
-    """An eligible applicant with a complete draft: modules saved and attachments uploaded."""
-    call = call or await create_call(admin)
-    applicant, _, _ = await eligible_applicant(portal, bus, database)
-    application = await start_application(applicant, call["call_id"])
-    await fill_modules(applicant, application["application_id"])
-    await attach_required(applicant, application["application_id"])
-    return applicant, application
-
-
-async def submit(applicant: Portal, application_id: str, expect=200, **kwargs) -> dict:
-    return await applicant.post("application", f"/applications/{application_id}/submit", {"pledge": True},
-                                expect=expect, **kwargs)
-
-
-async def capture(bus: Bus, test_settings, *types: str):
-    channel = await bus.connection.channel()
-    queue = await channel.declare_queue(exclusive=True, auto_delete=True)
-    for type in types:
-        await queue.bind(test_settings.broker_name(EXCHANGE), routing_key=type)
-    return channel, queue
-
-
-async def drain(queue, application_id: str, settle: float = 1.0) -> list[dict]:
-    """Collect the envelopes about one application until none arrived for `settle` seconds."""
-    found: list[dict] = []
-    deadline = asyncio.get_running_loop().time() + settle
-    while asyncio.get_running_loop().time() < deadline:
-        message = await queue.get(fail=False)
-        if message is None:
-            await asyncio.sleep(0.05)
-            continue
-        await message.ack()
-        envelope = json.loads(message.body)
-        if envelope["data"]["application_id"] == application_id:
-            found.append(envelope)
-            deadline = asyncio.get_running_loop().time() + settle
-    return found
-
-
-async def review_event(bus, database, type: str, application_id: str, stage: str, **data: Any) -> Event:
-    payload = {"task_id": str(uuid.uuid4()), "application_id": application_id, "stage": stage,
-               "opinion": data.pop("opinion", "同意"), "reviewer_name": data.pop("reviewer_name", "王芳"),
-               "decided_at": at(0), **data}
-    event = await publish(bus, type, payload, "review")
-    await applied(database, event)
-    return event
-
-
-async def progress(applicant: Portal, application_id: str) -> dict:
-    return await applicant.get("application", f"/applications/{application_id}/progress")
-
-
-def codes(errors: list[dict]) -> set[tuple[str, str, str]]:
-    return {(error["module"], error["field"], error["code"]) for error in errors}
 
 
 # Calls
@@ -326,8 +179,8 @@ async def test_eligibility_call_not_open(portal, bus, database, admin):
     found = await eligibility(applicant, later["call_id"])
     assert found["*"]["eligible"] is False
     assert found["call_open"]["passed"] is False
-    assert "不在申报时间范围内" in found["call_open"]["reason"]
-    assert found["call_open"]["next_step"]
+    assert "尚未开始受理" in found["call_open"]["reason"]
+    assert found["call_open"]["next_step"].startswith("请在 ")
 
     draft = await create_call(admin, publish=False)
     status, body = await applicant.request("GET", "application", "/eligibility",
@@ -485,7 +338,12 @@ async def test_module_save_and_if_match_conflict(portal, bus, database, admin):
     assert body["code"] == "application.module_version_conflict"
     assert body["current_version"] == 2
 
-    saved = await applicant.put("application", path, {"gender": "女"})
+    status, body = await applicant.request("PUT", "application", path, json={"gender": "女"})
+    assert status == 428
+    assert body["code"] == "application.if_match_required"
+    assert body["current_version"] == 2
+
+    saved = await save(applicant, application["application_id"], "basic_info", {"gender": "女"}, version=2)
     assert saved["version"] == 3
     detail = await applicant.get("application", f"/applications/{application['application_id']}")
     assert detail["modules"]["basic_info"]["version"] == 3
@@ -502,10 +360,12 @@ async def test_module_save_checks_types_only(portal, bus, database, admin):
         "gender": "未知", "level": 7, "birth_date": "1985-13-01", "talent_source": "外地人才"})
     assert status == 422
     assert {(e["module"], e["field"], e["code"]) for e in body["errors"]} == {
-        ("basic_info", "gender", "validation.not_allowed"),
+        ("basic_info", "gender", "application.not_in_dictionary"),
         ("basic_info", "level", "validation.too_large"),
         ("basic_info", "birth_date", "validation.date"),
-        ("basic_info", "talent_source", "validation.not_allowed")}
+        ("basic_info", "talent_source", "application.not_in_dictionary")}
+    messages = {e["field"]: e["message"] for e in body["errors"]}
+    assert messages["gender"] == "“未知”不是可选项，请从下拉列表中选择"
 
     status, body = await applicant.request("PUT", "application", f"{base}/education",
                                            json=[{"school": "吉林大学", "start_date": "昨天"}])
@@ -516,13 +376,16 @@ async def test_module_save_checks_types_only(portal, bus, database, admin):
     long_text = "成" * 301
     assert (await applicant.put("application", f"{base}/achievements", {"text": long_text}))["version"] == 1
     entries = [{"school": "吉林大学"}] * 4
-    assert (await applicant.put("application", f"{base}/education", entries))["content"] == entries
+    saved = await applicant.put("application", f"{base}/education", entries)
+    assert [{k: v for k, v in entry.items() if k != "entry_id"} for entry in saved["content"]] == entries
+    assert len({entry["entry_id"] for entry in saved["content"]}) == 4
     contract = await applicant.put("application", f"{base}/basic_info", {"long_term_contract": "否"})
     assert contract["content"]["long_term_contract"] is False
+    # A code is stored as its label.
+    coded = await save(applicant, application["application_id"], "basic_info", {"gender": "2", "ethnicity": "10"})
+    assert (coded["content"]["gender"], coded["content"]["ethnicity"]) == ("女", "朝鲜族")
 
-    status, body = await applicant.request("PUT", "application", f"{base}/honors", json=[])
-    assert status == 404
-    assert body["code"] == "application.module_not_available"
+    assert (await applicant.put("application", f"{base}/honors", []))["content"] == []
     status, body = await applicant.request("PUT", "application", f"{base}/hobbies", json=[])
     assert status == 404
     assert body["code"] == "application.module_not_found"
@@ -541,29 +404,31 @@ async def test_validation_lists_every_failure(portal, bus, database, admin):
     empty = await applicant.post("application", path, expect=200)
     assert empty["passed"] is False
     found = codes(empty["errors"])
-    for field in ("gender", "ethnicity", "birth_date", "political_status", "title", "talent_source",
-                  "service_type", "long_term_contract", "person_category", "talent_class", "level"):
+    for field in ("gender", "ethnicity", "birth_date", "political_status", "talent_source", "service_type",
+                  "long_term_contract", "person_category", "talent_class", "level"):
         assert ("basic_info", field, "application.field_required") in found
+    assert ("basic_info", "photo", "application.attachment_missing") in found
     assert ("education", "entries", "application.entries_missing") in found
     assert ("work_experience", "entries", "application.entries_missing") in found
     assert ("achievements", "text", "application.field_required") in found
-    for kind in ("photo", "id_card", "employment_contract", "diploma", "degree"):
-        assert ("attachments", kind, "application.attachment_missing") in found
-    assert ("attachments", "introduction_agreement", "application.attachment_missing") not in found
+    for kind in ("id_card", "employment_contract", "diploma", "degree"):
+        assert ("materials", kind, "application.attachment_missing") in found
+    assert ("materials", "introduction_agreement", "application.attachment_missing") not in found
     messages = {(e["module"], e["field"]): e["message"] for e in empty["errors"]}
     assert messages[("basic_info", "gender")] == "基本信息：请填写“性别”"
-    assert messages[("attachments", "photo")] == "材料附件：请上传个人照片"
+    assert messages[("basic_info", "photo")] == "基本信息：请上传个人照片"
+    assert messages[("materials", "id_card")] == "材料附件：请上传身份证正反面"
 
     future = (datetime.now(UTC) + timedelta(days=30)).date().isoformat()
     education = MODULES["education"][0]
-    await fill_modules(applicant, application_id,
-                       basic_info={**MODULES["basic_info"], "talent_source": "引进人才",
-                                   "service_type": "晋升认定", "long_term_contract": False},
-                       education=[education, {**education, "end_date": "2003-01-01"},
-                                  {**education, "end_date": future}, education],
-                       work_experience=[{"employer": "吉林大学"}],
-                       achievements={"text": "成" * 301})
-    await attach_required(applicant, application_id)
+    saved = await fill_modules(applicant, application_id,
+                               basic_info={**MODULES["basic_info"], "talent_source": "引进人才",
+                                           "service_type": "晋升认定", "long_term_contract": False},
+                               education=[education, {**education, "end_date": "2003-01-01"},
+                                          {**education, "end_date": future}, education],
+                               work_experience=[{"employer": "吉林大学"}],
+                               achievements={"text": "成" * 301})
+    await attach_required(applicant, application_id, {**saved, "honors": []})
 
     result = await applicant.post("application", path, expect=200)
     assert result["passed"] is False
@@ -579,13 +444,15 @@ async def test_validation_lists_every_failure(portal, bus, database, admin):
         ("work_experience", "0.position", "application.field_required"),
         ("work_experience", "0.start_date", "application.field_required"),
         ("achievements", "text", "application.text_too_long"),
-        ("attachments", "introduction_agreement", "application.attachment_missing"),
+        ("honors", "0.attachments", "application.entry_attachments_missing"),
+        ("materials", "introduction_agreement", "application.attachment_missing"),
     }
     messages = {(e["module"], e["field"]): e["message"] for e in result["errors"]}
     assert messages[("achievements", "text")] == (
         "创新创业成果（突出业绩）：填写内容不超过 300 字，当前 301 字")
     assert messages[("education", "1.end_date")] == "学习经历第 2 条：结束日期应晚于开始日期"
     assert "引进人才" in messages[("basic_info", "introduced_from")]
+    assert messages[("honors", "0.attachments")] == "人才荣誉表彰第 1 条：请上传证明材料（附件），每条 1–3 个"
 
     english = await applicant.post("application", path, expect=200, headers={"Accept-Language": "en"})
     english_messages = {(e["module"], e["field"]): e["message"] for e in english["errors"]}
@@ -665,7 +532,11 @@ async def test_racing_submits_give_one_submission(portal, bus, database, admin, 
     assert (data["talent_class"], data["level"]) == ("D", 2)
     assert data["snapshot"]["version"] == 1
     assert data["snapshot"]["modules"]["achievements"] == MODULES["achievements"]
-    assert sorted(item["kind"] for item in data["snapshot"]["files"]) == sorted(ATTACHMENTS)
+    kinds = sorted(item["kind"] for item in data["snapshot"]["files"])
+    assert kinds == sorted([*MATERIALS, "continuing_education", "publications", "honors"])
+    assert data["snapshot"]["header"]["person_name"] == REAL_NAME
+    assert data["snapshot"]["pledge"] is True
+    assert set(data["snapshot"]["modules"]) == set(MODULES)
 
 
 async def test_submitted_application_locked(portal, bus, database, admin):
@@ -691,7 +562,9 @@ async def test_submit_after_call_closed_refused(portal, bus, database, admin):
                                            f"/applications/{application['application_id']}/submit",
                                            json={"pledge": True})
     assert status == 422
-    assert body["code"] == "application.call_closed"
+    assert body["code"] == "application.not_eligible"
+    assert failed_conditions(body) == ["call_open"]
+    assert "已关闭" in body["conditions"][0]["reason"]
 
 
 # Review events and progress (流程推送)
@@ -762,11 +635,13 @@ async def test_returned_application_resubmitted(portal, bus, database, admin, te
     detail = await applicant.get("application", f"/applications/{application_id}")
     assert (detail["status"], detail["status_label"], detail["editable"]) == ("returned", "被退回", True)
     assert detail["returned"] == {"opinion": "请补充创新创业成果的佐证数据", "modules": ["achievements"],
-                                  "stage": "department"}
+                                  "module_labels": ["创新创业成果（突出业绩）"], "stage": "department",
+                                  "stage_label": "业务部门审核"}
+    assert detail["editable_modules"] == ["achievements"]
     assert (await progress(applicant, application_id))["next"]["node"] == "applicant"
 
-    await applicant.put("application", f"/applications/{application_id}/modules/achievements",
-                        {"text": MODULES["achievements"]["text"] + "新增产值经第三方审计确认。"})
+    await save(applicant, application_id, "achievements",
+               {"text": MODULES["achievements"]["text"][:200] + "新增产值经第三方审计确认。"}, version=1)
     channel, queue = await capture(bus, test_settings, "application.submitted", "application.resubmitted")
     try:
         answer = await submit(applicant, application_id)
@@ -778,6 +653,7 @@ async def test_returned_application_resubmitted(portal, bus, database, admin, te
     assert answer["status_label"] == "已申报"
     assert [envelope["type"] for envelope in envelopes] == ["application.resubmitted"]
     assert envelopes[0]["data"]["changed_modules"] == ["achievements"]
+    assert [(c["module"], c["field_path"]) for c in envelopes[0]["data"]["changes"]] == [("achievements", "text")]
     assert envelopes[0]["data"]["snapshot"]["version"] == 2
     tracked = await progress(applicant, application_id)
     assert [n["action"] for n in tracked["nodes"]] == ["submitted", "approved", "returned", "resubmitted"]
