@@ -16,7 +16,6 @@ import asyncpg
 import pytest
 from pypdf import PdfReader
 
-from services.common.bus import Bus
 from services.common.db import create_pool
 from tests.conftest import eventually
 from tests.integration.application_support import (
@@ -50,23 +49,10 @@ def portal(suite, http, test_settings) -> Portal:
 
 
 @pytest.fixture
-async def bus(test_settings):
-    bus = Bus(test_settings)
-    await bus.connect()
-    yield bus
-    await bus.close()
-
-
-@pytest.fixture
 async def database(suite, test_settings):
     pool = await create_pool(test_settings.database_url, "application")
     yield pool
     await pool.close()
-
-
-@pytest.fixture
-async def admin(portal, test_settings) -> Portal:
-    return await portal.login(test_settings.admin_account, test_settings.admin_password)
 
 
 async def draft(portal, bus, database, admin) -> tuple[Portal, str, str]:

@@ -28,14 +28,6 @@ def portal(suite, http, test_settings) -> Portal:
     return Portal(http, {"identity": test_settings.identity_url, "binding": test_settings.binding_url})
 
 
-@pytest.fixture
-async def bus(test_settings):
-    bus = Bus(test_settings)
-    await bus.connect()
-    yield bus
-    await bus.close()
-
-
 async def sign_up_person(portal: Portal) -> tuple[dict, Portal]:
     person = new_person()
     await portal.register_person(person)

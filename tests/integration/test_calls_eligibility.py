@@ -11,7 +11,6 @@ from datetime import UTC, datetime
 import pytest
 
 from services.application.gradings import id_number_hash
-from services.common.bus import Bus
 from services.common.db import create_pool
 from tests.conftest import eventually
 from tests.integration.eligibility_support import (
@@ -41,23 +40,10 @@ def portal(suite, http, test_settings) -> Portal:
 
 
 @pytest.fixture
-async def bus(test_settings):
-    bus = Bus(test_settings)
-    await bus.connect()
-    yield bus
-    await bus.close()
-
-
-@pytest.fixture
 async def database(suite, test_settings):
     pool = await create_pool(test_settings.database_url, "application")
     yield pool
     await pool.close()
-
-
-@pytest.fixture
-async def admin(portal, test_settings) -> Portal:
-    return await portal.login(test_settings.admin_account, test_settings.admin_password)
 
 
 async def submit(applicant: Portal, application_id: str) -> tuple[int, dict]:

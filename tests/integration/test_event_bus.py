@@ -29,14 +29,6 @@ async def schema(test_settings):
     await pool.close()
 
 
-@pytest.fixture
-async def bus(test_settings):
-    bus = Bus(test_settings)
-    await bus.connect()
-    yield bus
-    await bus.close()
-
-
 async def test_migrations_concurrent_runners_apply_once(test_settings):
     name = f"kit_{uuid.uuid4().hex[:8]}"
     connections = [await asyncpg.connect(test_settings.database_url) for _ in range(4)]

@@ -12,7 +12,6 @@ import pytest
 
 from services.application.domain import today_in_china
 from services.application.eligibility import years_before
-from services.common.bus import Bus
 from services.common.db import create_pool
 from tests.conftest import eventually
 from tests.integration.eligibility_support import create_call, eligibility, eligible_applicant, sign_up_applicant
@@ -27,23 +26,10 @@ def portal(suite, http, test_settings) -> Portal:
 
 
 @pytest.fixture
-async def bus(test_settings):
-    bus = Bus(test_settings)
-    await bus.connect()
-    yield bus
-    await bus.close()
-
-
-@pytest.fixture
 async def database(suite, test_settings):
     pool = await create_pool(test_settings.database_url, "application")
     yield pool
     await pool.close()
-
-
-@pytest.fixture
-async def admin(portal, test_settings) -> Portal:
-    return await portal.login(test_settings.admin_account, test_settings.admin_password)
 
 
 async def upload(admin: Portal, text: str, expect=201, **kwargs) -> dict:

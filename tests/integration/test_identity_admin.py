@@ -31,11 +31,6 @@ def identity_app(suite) -> web.Application:
     return suite["identity"]
 
 
-@pytest.fixture
-async def admin(portal, test_settings) -> Portal:
-    return await portal.login(test_settings.admin_account, test_settings.admin_password)
-
-
 async def new_staff(admin: Portal, role: str = "department_reviewer") -> tuple[str, str]:
     account = f"staff{uuid.uuid4().hex[:8]}"
     created = await admin.post("identity", "/staff", {"account": account, "name": "赵审核", "role": role,

@@ -37,11 +37,6 @@ def identity_app(suite) -> web.Application:
     return suite["identity"]
 
 
-@pytest.fixture
-async def admin(portal, test_settings) -> Portal:
-    return await portal.login(test_settings.admin_account, test_settings.admin_password)
-
-
 async def registered(portal: Portal) -> tuple[dict, str]:
     person = new_person()
     return person, await portal.register_person(person)

@@ -10,7 +10,6 @@ import uuid
 
 import pytest
 
-from services.common.bus import Bus
 from services.common.db import create_pool
 from services.common.events import EXCHANGE
 from tests.conftest import eventually
@@ -35,23 +34,10 @@ def portal(suite, http, test_settings) -> Portal:
 
 
 @pytest.fixture
-async def bus(test_settings):
-    bus = Bus(test_settings)
-    await bus.connect()
-    yield bus
-    await bus.close()
-
-
-@pytest.fixture
 async def database(suite, test_settings):
     pool = await create_pool(test_settings.database_url, "application")
     yield pool
     await pool.close()
-
-
-@pytest.fixture
-async def admin(portal, test_settings) -> Portal:
-    return await portal.login(test_settings.admin_account, test_settings.admin_password)
 
 
 @pytest.fixture
