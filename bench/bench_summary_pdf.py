@@ -25,7 +25,7 @@ from reportlab.platypus import Paragraph, SimpleDocTemplate
 
 from services.application.summary import SummarySource, build_summary
 from services.application.summary_pdf import render_summary
-from services.cert.pdf import find_cjk_font, register_cjk_font
+from services.common.fonts import find_cjk_font, register_cjk_font
 from tests.fixtures.full_form import PERSON_NAME, full_form
 
 ROUNDS = 20

@@ -20,7 +20,7 @@ from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import Image, KeepTogether, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 from reportlab.platypus.flowables import Flowable
 
-from services.cert.pdf import register_cjk_font
+from services.common.fonts import register_cjk_font
 
 from .summary import Pairs, Section, SummaryDocument
 

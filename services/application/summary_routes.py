@@ -16,9 +16,9 @@ from urllib.parse import quote
 import asyncpg
 from aiohttp import web
 
-from services.cert.pdf import find_cjk_font
 from services.common.auth import Principal
 from services.common.errors import ApiError
+from services.common.fonts import find_cjk_font
 from services.common.service import settings_key
 from services.common.web import parse_query, principal
 

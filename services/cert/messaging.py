@@ -13,10 +13,10 @@ from aiohttp import web
 
 from services.common.bus import Subscription
 from services.common.events import Event
+from services.common.fonts import find_cjk_font
 from services.common.service import bus_key, pool_key, settings_key, store_key
 
 from .issuing import CertificateIssuer
-from .pdf import find_cjk_font
 from .schemas import ResultRecorded
 
 log = logging.getLogger(__name__)

@@ -5,7 +5,6 @@ All text uses one CJK TrueType font, embedded as a subset, so any PDF viewer ren
 
 from datetime import date
 from io import BytesIO
-from pathlib import Path
 from typing import Literal
 
 import qrcode
@@ -15,22 +14,9 @@ from reportlab.lib.colors import Color, black
 from reportlab.lib.pagesizes import A4, landscape
 from reportlab.lib.units import mm
 from reportlab.lib.utils import ImageReader
-from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
 
-FONT_NAME = "WQYMicroHei"
-FONT_PATH_ENV = "TALENT_CJK_FONT"
-
-# TrueType-outlined CJK fonts from common Linux packages. Noto CJK .ttc files are left out because they
-# have CFF outlines, which reportlab's TTFont (5.1) rejects.
-KNOWN_FONT_PATHS = (
-    "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",
-    "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc",
-    "/usr/share/fonts/wqy-microhei/wqy-microhei.ttc",
-    "/usr/share/fonts/wqy-zenhei/wqy-zenhei.ttc",
-    "/usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf",
-)
+from services.common.fonts import register_cjk_font
 
 PAGE_WIDTH, PAGE_HEIGHT = landscape(A4)
 FRAME_COLOR = Color(0.62, 0.12, 0.12)
@@ -55,42 +41,6 @@ class CertificateContent(BaseModel):
     verify_url: str = Field(min_length=1)
     # Printed under the QR code, for people who verify by typing rather than scanning.
     verification_code: str = ""
-
-
-def find_cjk_font(explicit: str | None = None) -> str:
-    """Return the path of a CJK TrueType font: `explicit` if given, else the first known path found.
-
-    Raises RuntimeError if `explicit` does not exist or no known font is installed.
-    """
-    if explicit:
-        if Path(explicit).is_file():
-            return explicit
-        raise RuntimeError(
-            f"CJK font file not found: {explicit!r}. Set {FONT_PATH_ENV} to an existing .ttf or .ttc file."
-        )
-
-    for candidate in KNOWN_FONT_PATHS:
-        if Path(candidate).is_file():
-            return candidate
-    raise RuntimeError(
-        "No CJK TrueType font found in "
-        f"{', '.join(KNOWN_FONT_PATHS)}. Install the Debian package fonts-wqy-microhei "
-        f"or set {FONT_PATH_ENV} to the path of a TrueType CJK font (.ttf or .ttc)."
-    )
-
-
-def register_cjk_font(font_path: str) -> str:
-    """Register the font under FONT_NAME unless that name already maps to `font_path`, and return the name.
-
-    reportlab keeps one process-wide font registry, so the latest path registered wins.
-    """
-    try:
-        registered = pdfmetrics.getFont(FONT_NAME)
-    except KeyError:
-        registered = None
-    if registered is None or getattr(registered.face, "filename", None) != font_path:
-        pdfmetrics.registerFont(TTFont(FONT_NAME, font_path, subfontIndex=0))
-    return FONT_NAME
 
 
 def render_certificate(cert: CertificateContent, font_path: str) -> bytes:

@@ -5,7 +5,8 @@ import pytest
 from pypdf import PdfReader
 from pypdf.generic import DictionaryObject
 
-from services.cert.pdf import CertificateContent, find_cjk_font, render_certificate
+from services.cert.pdf import CertificateContent, render_certificate
+from services.common.fonts import find_cjk_font
 
 HOLDER_NAME = "张伟明"
 
@@ -90,7 +91,7 @@ def test_find_cjk_font_explicit_missing() -> None:
 
 
 def test_find_cjk_font_none_installed(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("services.cert.pdf.KNOWN_FONT_PATHS", ("/nonexistent/font.ttc",))
+    monkeypatch.setattr("services.common.fonts.KNOWN_FONT_PATHS", ("/nonexistent/font.ttc",))
 
     with pytest.raises(RuntimeError, match="fonts-wqy-microhei"):
         find_cjk_font(None)

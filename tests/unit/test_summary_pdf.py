@@ -11,7 +11,7 @@ from services.application.form import GROUPS, MODULES
 from services.application.summary import SummarySource, build_summary
 from services.application.summary_pdf import render_summary
 from services.application.validation import Context, validate_application
-from services.cert.pdf import find_cjk_font
+from services.common.fonts import find_cjk_font
 from tests.fixtures.full_form import PERSON_NAME, full_form
 
 FIXTURES = Path(__file__).parents[1] / "fixtures"
