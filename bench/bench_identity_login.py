@@ -20,6 +20,7 @@ import aiohttp
 import argon2
 from aiohttp import web
 
+from services.common.broker_cleanup import delete_broker_objects
 from services.common.db import drop_database, ensure_database
 from services.common.settings import Settings
 from services.identity.app import create_app
@@ -110,6 +111,7 @@ async def main() -> None:
     finally:
         await runner.cleanup()
         await drop_database(settings.database_url)
+        await delete_broker_objects(settings.amqp_url, settings.broker_prefix)
 
     hash_rate = (hash_rate_before + hash_rate_after) / 2
     login_rate = LOGINS / seconds

@@ -33,6 +33,7 @@ import jwt
 from aiohttp import web
 from minio import Minio
 
+from services.common.broker_cleanup import delete_broker_objects
 from services.common.db import drop_database, ensure_database
 from services.common.settings import Settings
 from tests.support import Portal, new_person
@@ -208,6 +209,8 @@ async def suite() -> AsyncIterator[dict]:
     finally:
         processes.stop()
         await drop_database(database_url)
+        await delete_broker_objects(base.amqp_url,
+                                    env["TALENT_BROKER_PREFIX"])
 
 
 def upload_body(application_id: str, stream: PdfLikeStream) -> tuple[str, AsyncIterator[bytes]]:

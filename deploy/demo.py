@@ -155,14 +155,17 @@ async def run_journey(portal: Portal, admin_password: str, admin_account: str = 
     result = await person.post("application", f"/applications/{application_id}/validation", expect=200)
     if not result["passed"]:
         raise JourneyFailure(f"validation still fails: {result['errors']}")
-    summary = await person.get("application", f"/applications/{application_id}/summary.pdf")
-    if not summary.startswith(b"%PDF"):
-        raise JourneyFailure("the summary table download is not a PDF")
-    await asyncio.to_thread(save_output, "summary.pdf", summary)
-    say(f"   已保存 / saved: {OUTPUT / 'summary.pdf'}")
+    preview = await person.get("application", f"/applications/{application_id}/summary.pdf",
+                               params={"disposition": "inline"})
+    if not preview.startswith(b"%PDF"):
+        raise JourneyFailure("the summary table preview is not a PDF")
     await person.post("application", f"/applications/{application_id}/submit", {"pledge": True},
                       headers={"Idempotency-Key": f"demo-{application_id}"}, expect=(200, 201))
     await expect_status(person, application_id, STATUS_SUBMITTED, seen, say)
+    # Once submitted, the summary table is generated from the submitted snapshot.
+    summary = await person.get("application", f"/applications/{application_id}/summary.pdf")
+    await asyncio.to_thread(save_output, "summary.pdf", summary)
+    say(f"   已保存提交后的一览表 / saved the submitted summary table: {OUTPUT / 'summary.pdf'}")
 
     say("11. 推荐单位审核 / the unit reviews")
     unit_task = await wait_for_task(unit, "unit", application_id)

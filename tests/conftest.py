@@ -19,6 +19,7 @@ import aiohttp
 import pytest
 from aiohttp import web
 
+from services.common.broker_cleanup import delete_broker_objects
 from services.common.db import drop_database, ensure_database
 from services.common.settings import SERVICE_PORTS, Settings
 
@@ -73,6 +74,7 @@ async def test_settings(s3_server: str) -> AsyncIterator[Settings]:
     await ensure_database(database_url)
     yield settings
     await drop_database(database_url)
+    await delete_broker_objects(settings.amqp_url, settings.broker_prefix)
 
 
 def selected_services() -> list[str]:

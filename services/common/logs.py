@@ -6,6 +6,8 @@ import logging
 import re
 import sys
 
+from .validators import is_valid_id_number
+
 request_id_var: contextvars.ContextVar[str | None] = contextvars.ContextVar("request_id", default=None)
 event_id_var: contextvars.ContextVar[str | None] = contextvars.ContextVar("event_id", default=None)
 user_id_var: contextvars.ContextVar[str | None] = contextvars.ContextVar("user_id", default=None)
@@ -15,8 +17,16 @@ _ID_NUMBER = re.compile(r"(?<![0-9A-Za-z])(\d{6})\d{8}(\d{3}[\dXx])(?![0-9A-Za-z
 _MOBILE = re.compile(r"(?<!\d)(1[3-9]\d)\d{4}(\d{4})(?!\d)")
 
 
+def _mask_id_number(match: re.Match) -> str:
+    # Only strings with a valid check character are ID numbers; an all-digit 统一社会信用代码 is left readable
+    # unless it happens to pass the ID number check too (about one in eleven).
+    if not is_valid_id_number(match.group(0)):
+        return match.group(0)
+    return f"{match.group(1)}********{match.group(2)}"
+
+
 def mask_personal_data(text: str) -> str:
-    text = _ID_NUMBER.sub(r"\1********\2", text)
+    text = _ID_NUMBER.sub(_mask_id_number, text)
     return _MOBILE.sub(r"\1****\2", text)
 
 

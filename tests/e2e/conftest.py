@@ -51,6 +51,10 @@ def launched(tmp_path_factory, test_settings):
         log_file.close()
         subprocess.run([sys.executable, "-c", "import asyncio, sys; from services.common.db import drop_database;"
                         " asyncio.run(drop_database(sys.argv[1]))", database_url], check=False)
+        subprocess.run([sys.executable, "-c", "import asyncio, sys; from services.common.broker_cleanup import"
+                        " delete_broker_objects; asyncio.run(delete_broker_objects(sys.argv[1], sys.argv[2]))",
+                        test_settings.amqp_url,
+                        env["TALENT_BROKER_PREFIX"]], check=False)
 
 
 def _wait_for_ready_line(log_path: Path, process: subprocess.Popen, timeout: float = 120) -> None:

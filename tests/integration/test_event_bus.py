@@ -9,6 +9,7 @@ import aio_pika
 import asyncpg
 import pytest
 
+from services.common.broker_cleanup import delete_broker_objects
 from services.common.bus import Bus, Subscription, apply_once
 from services.common.db import apply_migrations, create_pool
 from services.common.events import Event, record_event
@@ -148,3 +149,27 @@ async def test_failing_handler_dead_letters(schema, bus, test_settings):
     assert json.loads(message.body)["id"] == event.id
     assert len(attempts) == 3
     assert await pool.fetchval("SELECT count(*) FROM inbox WHERE event_id = $1", uuid.UUID(event.id)) == 0
+
+
+async def test_broker_objects_deleted_by_prefix(test_settings):
+    prefix = f"cleanup-{uuid.uuid4().hex[:8]}."
+    settings = test_settings.model_copy(update={"broker_prefix": prefix})
+    bus = Bus(settings)
+    await bus.connect()
+    await bus.declare_queue(bus.channel, Subscription(queue="kit.cleanup", handlers={"kit.cleaned": None}))
+    await bus.close()
+
+    deleted = await delete_broker_objects(settings.amqp_url, prefix)
+
+    connection = await aio_pika.connect(settings.amqp_url)
+    try:
+        for name in (f"{prefix}kit.cleanup", f"{prefix}kit.cleanup.dead"):
+            channel = await connection.channel()
+            with pytest.raises(aio_pika.exceptions.ChannelClosed):
+                await channel.declare_queue(name, passive=True)
+        channel = await connection.channel()
+        with pytest.raises(aio_pika.exceptions.ChannelClosed):
+            await channel.declare_exchange(f"{prefix}talent.events", passive=True)
+    finally:
+        await connection.close()
+    assert deleted == 4
