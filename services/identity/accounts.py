@@ -16,7 +16,7 @@ from services.common.validators import mask_id_number
 from . import messaging, repository
 from .domain import PERSON_ROLE, UNIT_ROLE, Kind
 from .resources import Identity, now
-from .schemas import Profile, Registration, StaffCreation, UnitRegistration
+from .schemas import Profile, Registration, StaffCreation, UnitRegistration, VerifiedRegistration
 from .tokens import Subject
 from .verification import CommittedRejection
 
@@ -31,11 +31,14 @@ _CONFLICTS = {
 }
 
 
-async def register_person(connection: asyncpg.Connection, identity: Identity, body: Registration,
-                          at: datetime) -> uuid.UUID:
-    """Create an applicant; a duplicate mobile or ID number is a 409 that still uses up the SMS code."""
+async def register_person(connection: asyncpg.Connection, identity: Identity, mobile: str,
+                          body: Registration | VerifiedRegistration, at: datetime) -> uuid.UUID:
+    """Create an applicant with the verified `mobile`.
+
+    A duplicate mobile or ID number raises a 409 that still uses up the SMS code or registration token.
+    """
     id_number_hashes = identity.cipher.lookup_hashes("id_number", body.id_number)
-    if await repository.accounts.person_mobile_taken(connection, body.mobile):
+    if await repository.accounts.person_mobile_taken(connection, mobile):
         raise CommittedRejection(409, "identity.mobile_registered")
     if await repository.accounts.id_number_taken(connection, id_number_hashes):
         raise CommittedRejection(409, "identity.id_number_registered")
@@ -45,7 +48,7 @@ async def register_person(connection: asyncpg.Connection, identity: Identity, bo
     async with _conflicts_as_errors():
         await repository.accounts.insert_user(connection, user_id, Kind.PERSON, PERSON_ROLE, body.real_name,
                                      await identity.passwords.hash(body.password), at)
-        await repository.accounts.insert_person(connection, user_id, body.mobile, encrypted, id_number_hashes[0],
+        await repository.accounts.insert_person(connection, user_id, mobile, encrypted, id_number_hashes[0],
                                        mask_id_number(body.id_number), identity.cipher.key_id)
     await messaging.record_user_registered(
         connection, user_id, Kind.PERSON, PERSON_ROLE, real_name=body.real_name,
@@ -135,7 +138,8 @@ async def _follow_admin_password(connection: asyncpg.Connection, identity: Ident
                     account)
         return
     await repository.accounts.set_staff_password_hash(connection, account, await identity.passwords.hash(password))
-    log.warning("admin account %s: password reset to TALENT_ADMIN_PASSWORD (%s only)", account,
+    log.warning("admin account %s: password reset to the configured admin password (TALENT_ADMIN_PASSWORD,"
+                " which the launcher fills from .run/admin-password; %s only)", account,
                 identity.settings.env.value)
 
 

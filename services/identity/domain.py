@@ -5,6 +5,10 @@ wrong codes were entered for it. Only the newest code of a mobile and purpose co
 `SMS_DAILY_LIMIT_PER_MOBILE` codes go to one mobile, and `SMS_DAILY_LIMIT_PER_ADDRESS` codes are
 requested from one client address, in any 24 hours.
 
+Personal registration (个人账号注册) may run in two steps. Checking the register SMS code issues a
+registration token (注册凭证) for that mobile, which the final step uses once within
+`REGISTRATION_TOKEN_TTL`.
+
 Sign-in failures are counted per account (the user, or the account string when no account matches,
 so an unknown account is throttled exactly like a known one) and per client address. Each count
 imposes an escalating wait with a ceiling and is forgotten after a quiet period, so no account is
@@ -35,6 +39,8 @@ SMS_RESEND_INTERVAL = timedelta(seconds=60)
 SMS_LIMIT_WINDOW = timedelta(hours=24)
 SMS_DAILY_LIMIT_PER_MOBILE = 10
 SMS_DAILY_LIMIT_PER_ADDRESS = 50
+
+REGISTRATION_TOKEN_TTL = timedelta(minutes=15)
 
 # An address counts as the account's own for this long after the account signed in from it.
 RECOGNISED_ADDRESS_MEMORY = timedelta(days=90)
@@ -105,6 +111,15 @@ def check_sms_code(state: SmsCodeState | None, matches: bool, now: datetime) -> 
     if state.failed_attempts >= SMS_CODE_MAX_FAILURES:
         return SmsCodeOutcome.UNUSABLE
     return SmsCodeOutcome.ACCEPTED if matches else SmsCodeOutcome.WRONG
+
+
+def registration_token_error(expires_at: datetime, used_at: datetime | None, now: datetime) -> str | None:
+    """Return the error code if a stored registration token may not be used now, or None."""
+    if used_at is not None:
+        return "identity.registration_token_invalid"
+    if expires_at <= now:
+        return "identity.registration_token_expired"
+    return None
 
 
 def password_error(password: str, *forbidden: str) -> str | None:

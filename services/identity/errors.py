@@ -55,6 +55,20 @@ register_messages({
         "该公民身份号码已注册。如果忘记了密码，请在登录页点击“忘记密码”找回。",
         "This ID number is already registered. If you forgot the password, "
         "use 忘记密码 (forgot password) on the sign-in page."),
+    "identity.registration_token_invalid": Message(
+        "注册凭证无效或已使用", "Invalid or already used registration token",
+        "请重新获取短信验证码，验证手机号码后再填写注册信息。",
+        "Request a new SMS code, verify the mobile number again, then submit the registration."),
+    "identity.registration_token_expired": Message(
+        "注册凭证已过期", "Registration token expired",
+        "验证手机号码后须在 15 分钟内完成注册，请重新获取短信验证码。",
+        "Registration must be completed within 15 minutes of verifying the mobile number; "
+        "request a new SMS code."),
+    "identity.registration_mobile_mismatch": Message(
+        "手机号码与已验证的号码不一致", "The mobile number differs from the verified one",
+        "注册凭证只能注册验证时的手机号码，请使用该号码，或重新获取短信验证码验证新号码。",
+        "A registration token registers only the mobile number it verified; use that number, "
+        "or request an SMS code for the new number."),
     "identity.uscc_registered": Message(
         "该统一社会信用代码已注册", "This unified social credit code is already registered",
         "该单位已注册。如果忘记了密码，请在登录页点击“忘记密码”找回。",

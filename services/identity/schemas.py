@@ -5,7 +5,7 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, RootModel, ValidationInfo, field_validator
 from pydantic_core import PydanticCustomError
 
 from services.common.validators import (
@@ -100,6 +100,43 @@ class Registration(Request):
         return _check_password(value, info, "mobile", "id_number")
 
 
+class MobileVerification(Request):
+    """First step of two-step personal registration: the mobile and the register SMS code sent to it."""
+
+    mobile: Mobile
+    sms_code: SmsCode
+
+
+class VerifiedRegistration(Request):
+    """Final step of two-step personal registration, with the token that the first step returned."""
+
+    registration_token: str = Field(min_length=1, max_length=128)
+    # Optional. When given, it must be the mobile that the token verified, which the account always gets.
+    mobile: Mobile | None = None
+    real_name: RealName
+    id_number: IdNumber
+    password: str
+
+    @field_validator("password")
+    @classmethod
+    def _password(cls, value: str, info: ValidationInfo) -> str:
+        return _check_password(value, info, "mobile", "id_number")
+
+
+class RegistrationForm(RootModel[Registration | VerifiedRegistration]):
+    """Body of POST /registrations: the one-call `Registration` or the final step `VerifiedRegistration`."""
+
+    @classmethod
+    def model_validate(cls, obj: Any, **options: Any) -> "RegistrationForm":
+        """Validate `obj` as `VerifiedRegistration` when it has a registration_token, else as `Registration`.
+
+        Choosing the form first keeps validation errors to that form's fields. Validating the union
+        would report every field of both forms, each prefixed with the form's name.
+        """
+        form = VerifiedRegistration if isinstance(obj, dict) and "registration_token" in obj else Registration
+        return cls.model_construct(form.model_validate(obj, **options))
+
+
 class UnitRegistration(Request):
     # 统一社会信用代码, GB 32100-2015; it is also the unit's sign-in account.
     uscc: Uscc
@@ -176,6 +213,12 @@ class Captcha(BaseModel):
 class SmsCodeSent(BaseModel):
     expires_in: int = Field(description="Seconds the code stays valid")
     resend_in: int = Field(description="Seconds before another code may be requested for this mobile")
+
+
+class RegistrationToken(BaseModel):
+    registration_token: str = Field(description="Send to POST /registrations with the real name, ID number and"
+                                                " password; it registers the verified mobile, once")
+    expires_at: datetime
 
 
 class DevCaptchaAnswer(BaseModel):

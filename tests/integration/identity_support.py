@@ -24,6 +24,7 @@ from services.common.service import pool_key
 from services.common.settings import Settings
 from services.common.validators import id_number_check_char
 from services.identity.app import create_app
+from services.identity.crypto import hash_token
 from services.identity.resources import identity_key
 from tests.conftest import eventually, free_port
 from tests.support import Portal
@@ -89,6 +90,13 @@ async def age_sms_codes(app: web.Application, mobile: str, seconds: int) -> None
         "UPDATE sms_codes SET created_at = created_at - make_interval(secs => $2),"
         " expires_at = expires_at - make_interval(secs => $2) WHERE mobile_hash = $1",
         mobile_hash(app, mobile), seconds)
+
+
+async def expire_registration_token(app: web.Application, token: str) -> None:
+    """Move a registration token's expiry one second into the past."""
+    await app[pool_key].execute(
+        "UPDATE registration_tokens SET expires_at = now() - interval '1 second' WHERE token_hash = $1",
+        hash_token(token))
 
 
 async def lift_sign_in_blocks(app: web.Application) -> None:

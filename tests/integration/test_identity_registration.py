@@ -3,16 +3,21 @@
 Run with TALENT_TEST_SERVICES=identity. Time moves by shifting stored timestamps, never by sleeping.
 """
 
+import asyncio
 import random
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from aiohttp import web
 
 from services.common.service import pool_key
 from services.common.validators import id_number_check_char, uscc_check_char
+from services.identity.crypto import hash_token
 from tests.integration.identity_support import (
     age_sms_codes,
+    english,
+    expire_registration_token,
+    mobile_hash,
     portal_at,
     random_address,
     registration_body,
@@ -111,6 +116,263 @@ async def test_real_name_rules(portal, real_name):
     problem = await portal.post("identity", "/registrations", registration_body(person, "123456"), expect=422)
     assert [error["field"] for error in problem["errors"]] == ["real_name"]
     assert problem["errors"][0]["code"] == "identity.real_name_invalid"
+
+
+# Two-step registration (按步骤进行个人账号注册): SMS code first, then name, ID number and password
+
+
+async def verification_attempt(portal: Portal, mobile: str, code: str) -> tuple[int, dict, dict]:
+    """Step 1 of registration; return the status, body and response headers."""
+    url = portal.url("identity", "/registrations/verifications")
+    async with portal.http.post(url, json={"mobile": mobile, "sms_code": code},
+                                headers=portal._headers(None)) as response:
+        return response.status, await response.json(content_type=None), dict(response.headers)
+
+
+async def verify_mobile(portal: Portal, mobile: str) -> str:
+    """Step 1 of registration with a fresh register code; return the registration token."""
+    code = await portal.sms_code(mobile)
+    verified = await portal.post("identity", "/registrations/verifications", {"mobile": mobile, "sms_code": code},
+                                 expect=201)
+    return verified["registration_token"]
+
+
+def details_of(person: dict, token: str) -> dict:
+    """Body of the final registration step: the token with the person's name, ID number and password."""
+    return {"registration_token": token, **{key: person[key] for key in ("real_name", "id_number", "password")}}
+
+
+def wrong_code(code: str) -> str:
+    return f"{(int(code) + 1) % 1_000_000:06d}"
+
+
+async def test_two_step_registration(portal):
+    person = new_person()
+    code = await portal.sms_code(person["mobile"])
+
+    status, verified, headers = await verification_attempt(portal, person["mobile"], code)
+    created = await portal.post("identity", "/registrations", details_of(person, verified["registration_token"]),
+                                expect=201)
+    me = await (await portal.login(person["mobile"], person["password"])).get("identity", "/me")
+
+    assert status == 201
+    assert set(verified) == {"registration_token", "expires_at"}
+    expires_in = datetime.fromisoformat(verified["expires_at"]) - datetime.now(UTC)
+    assert timedelta(minutes=14) < expires_in <= timedelta(minutes=15)
+    assert headers["Cache-Control"] == "no-store"
+    assert me["user_id"] == created["user_id"]
+    assert me["mobile"] == person["mobile"]
+    assert me["id_number"] == person["id_number"]
+    assert me["name"] == person["real_name"]
+
+
+async def test_registration_token_stored_only_as_hash(portal, identity_app):
+    mobile = random_mobile()
+    token = await verify_mobile(portal, mobile)
+
+    row = await identity_app[pool_key].fetchrow("SELECT * FROM registration_tokens WHERE token_hash = $1",
+                                                hash_token(token))
+
+    assert row is not None
+    stored = b"".join(value if isinstance(value, bytes) else str(value).encode() for value in row.values())
+    assert token.encode() not in stored
+    assert mobile.encode() not in stored
+
+
+async def test_registration_token_replay_rejected(portal):
+    person = new_person()
+    token = await verify_mobile(portal, person["mobile"])
+    await portal.post("identity", "/registrations", details_of(person, token), expect=201)
+
+    replay = await portal.post("identity", "/registrations", details_of(new_person(), token), expect=422)
+
+    assert replay["code"] == "identity.registration_token_invalid"
+    assert [error["field"] for error in replay["errors"]] == ["registration_token"]
+
+
+async def test_registration_token_used_once_under_concurrency(portal):
+    first, second = new_person(), new_person()
+    token = await verify_mobile(portal, first["mobile"])
+
+    outcomes = await asyncio.gather(
+        portal.request("POST", "identity", "/registrations", json=details_of(first, token)),
+        portal.request("POST", "identity", "/registrations", json=details_of(second, token)))
+
+    assert sorted(status for status, _ in outcomes) == [201, 422]
+    rejected = next(body for status, body in outcomes if status == 422)
+    assert rejected["code"] == "identity.registration_token_invalid"
+
+
+async def test_expired_registration_token_rejected(portal, identity_app):
+    person = new_person()
+    token = await verify_mobile(portal, person["mobile"])
+    await expire_registration_token(identity_app, token)
+
+    problem = await portal.post("identity", "/registrations", details_of(person, token), expect=422)
+    in_english = await english(portal).post("identity", "/registrations", details_of(person, token), expect=422)
+
+    assert problem["code"] == "identity.registration_token_expired"
+    assert "15 分钟" in problem["detail"]
+    assert problem["errors"][0]["field"] == "registration_token"
+    assert in_english["title"] == "Registration token expired"
+    assert "15 minutes" in in_english["detail"]
+
+
+async def test_unknown_registration_token_rejected(portal):
+    person = new_person()
+
+    problem = await portal.post("identity", "/registrations", details_of(person, "A" * 43), expect=422)
+    in_english = await english(portal).post("identity", "/registrations", details_of(person, "A" * 43),
+                                            expect=422)
+
+    assert problem["code"] == "identity.registration_token_invalid"
+    assert problem["title"] == "注册凭证无效或已使用"
+    assert in_english["title"] == "Invalid or already used registration token"
+
+
+async def test_registration_token_bound_to_its_mobile(portal):
+    person = new_person()
+    token = await verify_mobile(portal, person["mobile"])
+    other_mobile = random_mobile()
+
+    mismatch = await portal.post("identity", "/registrations", {**details_of(person, token), "mobile": other_mobile},
+                                 expect=422)
+    in_english = await english(portal).post("identity", "/registrations",
+                                            {**details_of(person, token), "mobile": other_mobile}, expect=422)
+    await portal.post("identity", "/registrations", {**details_of(person, token), "mobile": person["mobile"]},
+                      expect=201)
+    me = await (await portal.login(person["id_number"], person["password"])).get("identity", "/me")
+
+    assert mismatch["code"] == "identity.registration_mobile_mismatch"
+    assert [error["field"] for error in mismatch["errors"]] == ["mobile"]
+    assert in_english["title"] == "The mobile number differs from the verified one"
+    assert me["mobile"] == person["mobile"]
+
+
+async def test_password_containing_verified_mobile_rejected(portal):
+    person = new_person()
+    token = await verify_mobile(portal, person["mobile"])
+
+    problem = await portal.post("identity", "/registrations",
+                                {**details_of(person, token), "password": f"Ab#{person['mobile']}"}, expect=422)
+    await portal.post("identity", "/registrations", details_of(person, token), expect=201)
+
+    assert [error["field"] for error in problem["errors"]] == ["password"]
+    assert problem["errors"][0]["code"] == "identity.password_contains_identity"
+
+
+async def test_registration_forms_do_not_mix(portal):
+    person = new_person()
+
+    mixed = await portal.post("identity", "/registrations", {**details_of(person, "A" * 43), "sms_code": "123456"},
+                              expect=422)
+    token_only = await portal.post("identity", "/registrations", {"registration_token": "A" * 43}, expect=422)
+
+    assert [error["field"] for error in mixed["errors"]] == ["sms_code"]
+    assert mixed["errors"][0]["code"] == "validation.unknown_field"
+    assert {error["field"] for error in token_only["errors"]} == {"real_name", "id_number", "password"}
+
+
+async def test_wrong_code_at_verification_counted(portal, identity_app):
+    mobile = random_mobile()
+    code = await portal.sms_code(mobile)
+
+    status, first, _ = await verification_attempt(portal, mobile, wrong_code(code))
+    failures = await identity_app[pool_key].fetchval("SELECT failed_attempts FROM sms_codes WHERE mobile_hash = $1",
+                                                     mobile_hash(identity_app, mobile))
+    for _ in range(4):
+        await verification_attempt(portal, mobile, wrong_code(code))
+    right_status, used_up, _ = await verification_attempt(portal, mobile, code)
+
+    assert status == 422
+    assert first["code"] == "identity.sms_code_invalid"
+    assert failures == 1
+    assert right_status == 422
+    assert used_up["code"] == "identity.sms_code_expired"
+
+
+async def test_verification_uses_up_sms_code(portal):
+    person = new_person()
+    code = await portal.sms_code(person["mobile"])
+    await verification_attempt(portal, person["mobile"], code)
+
+    status, again, _ = await verification_attempt(portal, person["mobile"], code)
+    one_call = await portal.post("identity", "/registrations", registration_body(person, code), expect=422)
+
+    assert status == 422
+    assert again["code"] == "identity.sms_code_expired"
+    assert one_call["code"] == "identity.sms_code_expired"
+
+
+async def test_verification_with_expired_code_rejected(portal, identity_app):
+    mobile = random_mobile()
+    code = await portal.sms_code(mobile)
+    await age_sms_codes(identity_app, mobile, 301)
+
+    status, problem, _ = await verification_attempt(portal, mobile, code)
+
+    assert status == 422
+    assert problem["code"] == "identity.sms_code_expired"
+
+
+async def test_verification_same_for_registered_and_new_mobile(portal, identity_app):
+    person = new_person()
+    await portal.register_person(person)
+    await age_sms_codes(identity_app, person["mobile"], 61)
+
+    answers = []
+    for mobile in (person["mobile"], random_mobile()):
+        status, body, headers = await verification_attempt(portal, mobile, await portal.sms_code(mobile))
+        expires_in = datetime.fromisoformat(body["expires_at"]) - datetime.now(UTC)
+        answers.append((status, sorted(body), len(body["registration_token"]), headers["Content-Type"],
+                        headers["Cache-Control"], round(expires_in.total_seconds() / 60)))
+
+    assert answers[0] == answers[1]
+    assert answers[0][0] == 201
+
+
+async def test_final_step_reports_registered_mobile(portal, identity_app):
+    person = new_person()
+    await portal.register_person(person)
+    await age_sms_codes(identity_app, person["mobile"], 61)
+    token = await verify_mobile(portal, person["mobile"])
+
+    conflict = await portal.post("identity", "/registrations", details_of(new_person(mobile=person["mobile"]), token),
+                                 expect=409)
+    replay = await portal.post("identity", "/registrations", details_of(new_person(), token), expect=422)
+
+    assert conflict["code"] == "identity.mobile_registered"
+    assert "忘记密码" in conflict["detail"]
+    assert replay["code"] == "identity.registration_token_invalid"
+
+
+async def test_final_step_reports_registered_id_number(portal):
+    person = new_person()
+    await portal.register_person(person)
+    prober = new_person(id_number=person["id_number"])
+    token = await verify_mobile(portal, prober["mobile"])
+
+    conflict = await portal.post("identity", "/registrations", details_of(prober, token), expect=409)
+    in_english = await english(portal).post("identity", "/registrations", details_of(prober, token), expect=422)
+
+    assert conflict["code"] == "identity.id_number_registered"
+    assert "忘记密码" in conflict["detail"]
+    assert in_english["code"] == "identity.registration_token_invalid"
+    assert "Request a new SMS code" in in_english["detail"]
+
+
+async def test_registration_summaries_in_chinese_and_english(portal):
+    document = await portal.get("identity", "/openapi.json")
+
+    verification = document["paths"]["/registrations/verifications"]["post"]
+    final_step = document["paths"]["/registrations"]["post"]
+
+    assert "注册凭证" in verification["summary"]
+    assert "registration token" in verification["summary"]
+    assert "公民身份号码" in final_step["summary"]
+    assert "registration token" in final_step["summary"]
+    forms = final_step["requestBody"]["content"]["application/json"]["schema"]["anyOf"]
+    assert len(forms) == 2
 
 
 # 统一社会信用代码

@@ -10,27 +10,57 @@ from services.common.errors import ApiError
 from services.common.service import pool_key
 from services.common.web import Api, json_response
 
-from .. import accounts, audit, password_reset, repository
+from .. import accounts, audit, password_reset, registration, repository
 from ..audit import AuditType
 from ..domain import Purpose
 from ..resources import active_caller, client, identity_of, now
-from ..schemas import Created, PasswordReset, Profile, Registration, StaffCreation, UnitRegistration
+from ..schemas import (
+    Created,
+    MobileVerification,
+    PasswordReset,
+    Profile,
+    RegistrationForm,
+    RegistrationToken,
+    StaffCreation,
+    UnitRegistration,
+)
 from ..verification import committing_rejections, use_sms_code
 
 log = logging.getLogger(__name__)
 
 api = Api("identity")
 
+NO_STORE = {"Cache-Control": "no-store"}
 
-@api.post("/registrations", summary="Register a person (个人账号注册) with a register SMS code",
-          body=Registration, response=Created, status=201, public=True)
-async def register_person(request: web.Request, body: Registration) -> web.Response:
+
+@api.post("/registrations/verifications",
+          summary="个人账号注册第一步：校验注册短信验证码，返回 15 分钟内有效、只能使用一次的注册凭证 / "
+                  "Registration step 1: check the register SMS code and return a registration token for the"
+                  " mobile, valid for 15 minutes and one use",
+          body=MobileVerification, response=RegistrationToken, status=201, public=True)
+async def verify_registration_mobile(request: web.Request, body: MobileVerification) -> web.Response:
     identity = identity_of(request)
     at = now()
 
     async with request.app[pool_key].acquire() as connection, committing_rejections(connection):
-        await use_sms_code(connection, identity, body.mobile, Purpose.REGISTER, body.sms_code, at)
-        user_id = await accounts.register_person(connection, identity, body, at)
+        token = await registration.verify_mobile(connection, identity, body, at)
+
+    return json_response(token, status=201, headers=NO_STORE)
+
+
+@api.post("/registrations",
+          summary="个人账号注册：提交姓名、公民身份号码和密码，附注册短信验证码或第一步的注册凭证 / "
+                  "Register a person with real name, ID number and password, plus the register SMS code or"
+                  " the registration token of step 1",
+          body=RegistrationForm, response=Created, status=201, public=True)
+async def register_person(request: web.Request, body: RegistrationForm) -> web.Response:
+    identity = identity_of(request)
+    form = body.root
+    at = now()
+
+    async with request.app[pool_key].acquire() as connection, committing_rejections(connection):
+        mobile = await registration.verified_mobile(connection, identity, form, at)
+        user_id = await accounts.register_person(connection, identity, mobile, form, at)
 
     log.info("registered person %s", user_id)
     return json_response(Created(user_id=str(user_id)), status=201)
@@ -88,4 +118,4 @@ async def show_me(request: web.Request) -> web.Response:
 
     profile = accounts.profile_of(account, identity_of(request))
     return json_response(profile.model_dump(mode="json", exclude_none=True),
-                         headers={"Cache-Control": "no-store"})
+                         headers=NO_STORE)
