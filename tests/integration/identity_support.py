@@ -18,6 +18,7 @@ import aio_pika
 import jwt
 from aiohttp import web
 
+from services.common.broker_cleanup import delete_broker_objects
 from services.common.db import drop_database, ensure_database
 from services.common.events import EXCHANGE
 from services.common.service import pool_key
@@ -193,7 +194,9 @@ async def own_database(test_settings: Settings) -> AsyncIterator[Settings]:
     run = uuid.uuid4().hex[:10]
     database_url = test_settings.database_url.rsplit("/", 1)[0] + f"/talent_test_identity_{run}"
     await ensure_database(database_url)
+    settings = on_new_port(test_settings, database_url=database_url, broker_prefix=f"test-identity-{run}.")
     try:
-        yield on_new_port(test_settings, database_url=database_url, broker_prefix=f"test-identity-{run}.")
+        yield settings
     finally:
         await drop_database(database_url)
+        await delete_broker_objects(settings.amqp_url, settings.broker_prefix)
