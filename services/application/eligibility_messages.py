@@ -129,8 +129,6 @@ register_messages({
     "promotion.no_unit": Message(
         "当前账号未关联推荐单位", "The account acts for no unit",
         "请使用单位账号登录后重试。", "Sign in with the unit's account and try again."),
-    "promotion.cursor_invalid": Message(
-        "分页参数 cursor 无效，请从第一页重新读取", "Invalid cursor; read again from the first page"),
 
     # Imported historical gradings
     "grading.import_failed": Message(

@@ -1,20 +1,17 @@
 """HTTP handlers for promotion requests (晋级申报申请): the person files one, their unit forwards or
 rejects it, and the department approves or rejects it. Each step is announced as an event."""
 
-import base64
-import binascii
-import json
 import logging
 import uuid
-from datetime import datetime
 from typing import Any
 
 import asyncpg
 from aiohttp import web
 
 from services.common.auth import Principal
-from services.common.errors import ApiError, FieldError, preferred_language
+from services.common.errors import ApiError, preferred_language
 from services.common.events import record_event
+from services.common.pagination import decode_cursor, encode_cursor
 from services.common.web import json_response, parse_query, principal
 
 from . import eligibility_repository as store
@@ -51,21 +48,6 @@ async def announce(c: asyncpg.Connection, type: str, row: asyncpg.Record, **data
         "status": row["status"], **data}, subject=f"promotion-requests/{row['request_id']}")
 
 
-def encode_cursor(row: asyncpg.Record) -> str:
-    key = json.dumps({"t": row["requested_at"].isoformat(), "id": str(row["request_id"])})
-    return base64.urlsafe_b64encode(key.encode()).decode().rstrip("=")
-
-
-def decode_cursor(cursor: str | None) -> tuple[datetime, uuid.UUID] | None:
-    if cursor is None:
-        return None
-    try:
-        key = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-        return datetime.fromisoformat(key["t"]), uuid.UUID(key["id"])
-    except (binascii.Error, ValueError, TypeError, KeyError) as e:
-        raise ApiError(422, "validation_failed", errors=[FieldError("cursor", "promotion.cursor_invalid")]) from e
-
-
 async def page(request: web.Request, **scope: str | None) -> web.Response:
     query = parse_query(request, PromotionQuery)
     after = decode_cursor(query.cursor)
@@ -74,7 +56,9 @@ async def page(request: web.Request, **scope: str | None) -> web.Response:
         rows = await store.list_promotions(c, status=query.status, after=after, limit=query.limit + 1, **scope)
 
     page_rows = rows[:query.limit]
-    next_cursor = encode_cursor(page_rows[-1]) if len(rows) > query.limit else None
+    next_cursor = None
+    if len(rows) > query.limit:
+        next_cursor = encode_cursor(page_rows[-1]["requested_at"], page_rows[-1]["request_id"])
     language = preferred_language(request)
     return json_response(PromotionList(items=[promotion_out(row, language) for row in page_rows],
                                        next_cursor=next_cursor))

@@ -57,8 +57,6 @@ register_messages({
         "审核不通过时必须填写办件意见", "An opinion is required to reject a request",
         "请填写办件意见，说明审核不通过的原因，以便申请人了解并处理。",
         "Write an opinion that tells the person why the request is rejected."),
-    "binding.cursor_invalid": Message(
-        "分页参数 cursor 无效，请从第一页重新读取", "Invalid cursor; read again from the first page"),
     "binding.application_under_review": Message(
         "申报审核中，暂不能解除绑定", "An application is under review; unbinding must wait",
         "您经“{unit_name}”推荐的申报正在审核中（已申报或被退回），推荐单位的审核结束前不能解除绑定。"

@@ -4,20 +4,17 @@ The unit is the one the caller's token acts for (`Principal.unit_uscc`). A reque
 gets a 404 response, as if it did not exist.
 """
 
-import base64
-import binascii
-import json
 import logging
 import uuid
-from datetime import datetime
 
 import asyncpg
 from aiohttp import web
 
 from services.common.auth import Principal
-from services.common.errors import ApiError, FieldError, preferred_language
+from services.common.errors import ApiError, preferred_language
 from services.common.events import record_event
 from services.common.idempotency import find_response, idempotency_key, request_hash, save_response
+from services.common.pagination import decode_cursor, encode_cursor
 from services.common.service import pool_key
 from services.common.web import json_response, parse_query, principal
 
@@ -57,21 +54,6 @@ def request_view(row, language: str = "zh") -> BindingRequest:
 
 # The queue
 
-def encode_cursor(row) -> str:
-    key = json.dumps({"t": row["requested_at"].isoformat(), "id": str(row["id"])})
-    return base64.urlsafe_b64encode(key.encode()).decode().rstrip("=")
-
-
-def decode_cursor(cursor: str | None) -> tuple[datetime, uuid.UUID] | None:
-    if cursor is None:
-        return None
-    try:
-        key = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-        return datetime.fromisoformat(key["t"]), uuid.UUID(key["id"])
-    except (binascii.Error, ValueError, TypeError, KeyError) as e:
-        raise ApiError(422, "validation_failed", errors=[FieldError("cursor", "binding.cursor_invalid")]) from e
-
-
 @api.get("/unit/binding-requests",
          summary="Page through this unit's binding requests, newest first; filter by status, search by name",
          response=BindingRequestList, roles=UNIT_ROLES)
@@ -85,7 +67,7 @@ async def list_binding_requests(request: web.Request) -> web.Response:
                                                    after=after, limit=query.limit + 1)
 
     page = rows[:query.limit]
-    next_cursor = encode_cursor(page[-1]) if len(rows) > query.limit else None
+    next_cursor = encode_cursor(page[-1]["requested_at"], page[-1]["id"]) if len(rows) > query.limit else None
     language = preferred_language(request)
     return json_response(BindingRequestList(items=[request_view(row, language) for row in page],
                                             next_cursor=next_cursor))

@@ -514,6 +514,8 @@ async def test_unit_queue_pages_filters_and_searches(portal):
     assert [item["person_name"] for item in found["items"]] == ["孙三"]
     assert [item["person_name"] for item in approved["items"]] == ["赵一"]
     assert bad_cursor["errors"][0]["field"] == "cursor"
+    assert bad_cursor["errors"][0]["code"] == "pagination.cursor_invalid"
+    assert bad_cursor["errors"][0]["message"] == "分页参数 cursor 无效，请从第一页重新读取"
     assert bad_limit["errors"][0]["field"] == "limit"
 
 
