@@ -13,9 +13,9 @@ dictionaries follow the choices of the portal's form.
 from dataclasses import dataclass, field
 from typing import Any
 
-# NOTE: the manual shows most drop-down lists only in pictures; where no standard exists (人员类别,
-# 学习方式, 论著类型, 企业规模 and the others after them) the options are our choice and are kept
-# here, as data, so that the department can change them in one place.
+# NOTE: the manual shows most drop-down lists only in pictures. Where no standard exists (人员类别,
+# 学习方式, 论著类型, 企业规模 and the others after them), the options are our choice. They are kept
+# here as data, so that the department can change them in one place.
 
 
 @dataclass(frozen=True)

@@ -37,7 +37,7 @@ REQUIRED_MATERIALS = ("id_card", "employment_contract", "diploma", "degree")
 
 @dataclass(frozen=True)
 class Context:
-    """What the rules compare against: the classes the call accepts and today's date in Beijing."""
+    """Facts the rules compare against: the classes the call accepts and today's date in Beijing."""
 
     call_classes: tuple[str, ...]
     today: date

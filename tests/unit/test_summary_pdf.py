@@ -79,7 +79,8 @@ def test_summary_embeds_font_subset(rendered):
         descriptor = descendant["/FontDescriptor"].get_object()
         assert "/FontFile2" in descriptor, name
         # A subset's name starts with six capital letters and a plus sign.
-        assert name[1:7].isalpha() and name[7] == "+", name
+        assert name[1:7].isalpha(), name
+        assert name[7] == "+", name
 
 
 def test_summary_draws_photo(rendered):
