@@ -22,9 +22,9 @@ from aiohttp import web
 
 from services.common.broker_cleanup import delete_broker_objects
 from services.common.db import drop_database, ensure_database
+from services.common.ports import free_port
 from services.common.settings import Settings
 from services.identity.app import create_app
-from tests.conftest import free_port
 from tests.support import Portal, new_person
 
 LOGINS = 200

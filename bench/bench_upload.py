@@ -17,7 +17,6 @@ import asyncio
 import json
 import os
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -35,6 +34,7 @@ from minio import Minio
 
 from services.common.broker_cleanup import delete_broker_objects
 from services.common.db import drop_database, ensure_database
+from services.common.ports import free_port
 from services.common.settings import Settings
 from tests.support import Portal, new_person
 
@@ -44,12 +44,6 @@ SIZES = ((50 * MB, 3), (200 * MB, 2))  # (bytes, rounds)
 CHUNK = 256 * 1024
 SAMPLE_SECONDS = 0.005
 ROOT = Path(__file__).resolve().parents[1]
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def rss_bytes(pid: int) -> int:

@@ -22,6 +22,7 @@ import aiohttp
 
 from services.common.db import ensure_database, migrate
 from services.common.logs import configure_logging
+from services.common.ports import free_port, port_is_free
 from services.common.settings import SERVICE_PORTS, Settings, load_settings
 
 log = logging.getLogger("launcher")
@@ -44,22 +45,6 @@ def admin_password(settings: Settings) -> str:
     ADMIN_PASSWORD_FILE.write_text(password + "\n")
     ADMIN_PASSWORD_FILE.chmod(0o600)
     return password
-
-
-def port_is_free(port: int) -> bool:
-    with socket.socket() as probe:
-        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            probe.bind(("127.0.0.1", port))
-            return True
-        except OSError:
-            return False
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 async def apply_all_migrations(settings: Settings) -> None:

@@ -21,15 +21,10 @@ from aiohttp import web
 
 from services.common.broker_cleanup import delete_broker_objects
 from services.common.db import drop_database, ensure_database
+from services.common.ports import free_port
 from services.common.settings import SERVICE_PORTS, Settings
 
 ALL_SERVICES = list(SERVICE_PORTS)
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def wait_for_port(port: int, timeout: float = 20.0) -> None:
