@@ -1,10 +1,8 @@
 """Loopback ports for servers started by the launcher and the tests.
 
-A port the kernel hands out for `bind(("127.0.0.1", 0))` lies in the ephemeral range, which is the same
-range the kernel uses for outgoing connections.  Between probing such a port and the server binding it,
-any client socket (a database pool, an HTTP client) may take it as its local port, and the server then
-fails with "address already in use".  Ports are therefore picked below the ephemeral range, where the
-kernel never assigns client ports, and each port is handed out once per process.
+`bind(("127.0.0.1", 0))` returns a port from the ephemeral range, which the kernel also uses as the local
+port of outgoing connections. A database or HTTP client may take such a port between the probe and the
+server's bind, so ports are picked below that range and each one is returned once per process.
 """
 
 import random
@@ -34,11 +32,12 @@ def _first_ephemeral_port() -> int:
 
 
 def free_port() -> int:
-    """A free port on 127.0.0.1 outside the ephemeral range, never the same one twice in a process."""
+    """Return a free port on 127.0.0.1 below the ephemeral range, not returned before in this process."""
     highest = max(_first_ephemeral_port() - 1, LOWEST_PORT + 1000)
     for _ in range(200):
         port = random.randint(LOWEST_PORT, highest)
         if port not in _handed_out and port_is_free(port):
             _handed_out.add(port)
             return port
-    raise RuntimeError(f"no free port on 127.0.0.1 between {LOWEST_PORT} and {highest}")
+    raise RuntimeError(f"no free port found on 127.0.0.1 between {LOWEST_PORT} and {highest} after 200 tries; "
+                       "stop leftover servers or set the ports explicitly")
