@@ -47,6 +47,26 @@ RECOGNISED_ADDRESS_MEMORY = timedelta(days=90)
 
 QR_TICKET_TTL = timedelta(minutes=2)
 
+
+@dataclass(frozen=True)
+class AddressBudget:
+    """Requests one client address may make to an anonymous endpoint in each window of `window`."""
+
+    requests: int
+    window: timedelta
+
+    def window_start(self, now: datetime) -> datetime:
+        seconds = self.window.total_seconds()
+        return datetime.fromtimestamp(now.timestamp() // seconds * seconds, tz=now.tzinfo)
+
+
+# A sign-in page asks for a captcha or a QR ticket about once per visitor and minute. The budgets leave
+# room for an office of people behind one NAT address while bounding the rows one address can create.
+ADDRESS_BUDGETS = {
+    "captcha": AddressBudget(requests=60, window=timedelta(minutes=1)),
+    "qr_ticket": AddressBudget(requests=30, window=timedelta(minutes=1)),
+}
+
 PASSWORD_MIN_LENGTH = 8
 PASSWORD_MAX_LENGTH = 32
 _PASSWORD_SYMBOLS = set(string.punctuation)

@@ -101,6 +101,10 @@ register_messages({
     "identity.qr_ticket_not_found": Message("二维码不存在或已失效", "QR sign-in ticket not found",
                                             "请刷新页面上的二维码后重新扫描。",
                                             "Refresh the QR code on the page and scan it again."),
+    "identity.too_many_requests": Message(
+        "请求过于频繁", "Too many requests",
+        "当前网络的请求过于频繁，请 {seconds} 秒后再试。",
+        "Too many requests from this network; try again in {seconds} seconds."),
     "identity.qr_ticket_expired": Message("二维码已过期", "QR code expired",
                                           "二维码有效期为 2 分钟，请刷新页面上的二维码后重新扫描。",
                                           "A QR code is valid for 2 minutes; refresh it on the page and scan again."),

@@ -36,8 +36,7 @@ _STATUS_CODES = {"identity.qr_ticket_expired": 410, "identity.qr_ticket_used": 4
 
 
 async def create_ticket(connection: asyncpg.Connection, client: Client, at: datetime) -> QrTicket:
-    # NOTE: anyone may create tickets and nothing limits how many per client address; expired tickets are
-    # deleted after TICKET_RETENTION, which bounds the table only by the request rate the gateway allows.
+    # Callers spend the client address's "qr_ticket" budget first, so one address creates a bounded number.
     ticket_id = uuid.uuid4()
     poll_secret = new_secret()
     expires_at = at + domain.QR_TICKET_TTL

@@ -5,7 +5,7 @@ from aiohttp import web
 from services.common.service import pool_key
 from services.common.web import Api, json_response
 
-from .. import qr_login
+from .. import budgets, qr_login
 from ..resources import active_caller, client, identity_of, now
 from ..schemas import QrScanned, QrTicket, QrTicketStatus
 
@@ -18,8 +18,10 @@ POLL_SECRET_HEADER = "X-QR-Poll-Secret"
 @api.post("/qr-tickets", summary="Create a QR sign-in ticket (扫码登录) for the page to show, valid for 2 minutes",
           response=QrTicket, status=201, public=True)
 async def create_qr_ticket(request: web.Request) -> web.Response:
+    caller, at = client(request), now()
     async with request.app[pool_key].acquire() as connection:
-        ticket = await qr_login.create_ticket(connection, client(request), now())
+        await budgets.spend(connection, identity_of(request), caller, "qr_ticket", at)
+        ticket = await qr_login.create_ticket(connection, caller, at)
     return json_response(ticket, status=201, headers=NO_STORE)
 
 

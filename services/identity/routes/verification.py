@@ -7,7 +7,7 @@ from aiohttp import web
 from services.common.service import pool_key
 from services.common.web import Api, json_response
 
-from .. import domain
+from .. import budgets, domain
 from ..resources import client, identity_of, now
 from ..schemas import Captcha, SmsCodeRequest, SmsCodeSent
 from ..verification import committing_rejections, new_captcha, render_captcha, send_sms_code, use_captcha
@@ -24,6 +24,7 @@ async def create_captcha(request: web.Request) -> web.Response:
     at = now()
 
     async with request.app[pool_key].acquire() as connection:
+        await budgets.spend(connection, identity, client(request), "captcha", at)
         captcha_id, answer = await new_captcha(connection, identity, at)
     png = await render_captcha(identity, answer)
 
