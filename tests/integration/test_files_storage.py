@@ -361,7 +361,12 @@ async def test_health_answers_while_storage_is_slow(suite, http, test_settings, 
     assert status == 201
     assert duration > 2, f"the upload took {duration:.1f}s, so storage was not slow"
     assert len(latencies) > 20
-    assert max(latencies) < 0.1, f"slowest /healthz took {max(latencies) * 1000:.0f} ms"
+    # A blocked event loop would hold health checks for a whole throttled S3 call (seconds). The test client
+    # shares the loop and the machine's two cores with the suite, so one outlier is allowed up to 0.5 s.
+    latencies.sort()
+    percentile_95 = latencies[int(len(latencies) * 0.95)]
+    assert percentile_95 < 0.1, f"95th percentile of /healthz was {percentile_95 * 1000:.0f} ms"
+    assert latencies[-1] < 0.5, f"slowest /healthz took {latencies[-1] * 1000:.0f} ms"
 
 
 # Size
