@@ -7,6 +7,7 @@ answer /readyz, prints the gateway URL, and on Ctrl-C or SIGTERM stops every pro
 
 import argparse
 import asyncio
+import contextlib
 import importlib
 import logging
 import os
@@ -32,6 +33,7 @@ RUN_DIR = Path(".run")
 ADMIN_PASSWORD_FILE = RUN_DIR / "admin-password"
 READY_TIMEOUT = 90.0
 STOP_TIMEOUT = 15.0
+S3_START_ATTEMPTS = 3
 
 
 def admin_password(settings: Settings) -> str:
@@ -75,6 +77,32 @@ async def wait_until_ready(urls: dict[str, str], processes: dict[str, subprocess
             await asyncio.sleep(0.3)
 
 
+def listens_on(pid: int, port: int) -> bool:
+    """Return whether process `pid` has a TCP socket listening on `port`, read from Linux's /proc.
+
+    Without /proc (macOS), return whether anything accepts connections on the port.
+    """
+    if not Path("/proc/net/tcp").exists():
+        with socket.socket() as probe:
+            return probe.connect_ex(("127.0.0.1", port)) == 0
+    try:
+        links = list(Path(f"/proc/{pid}/fd").iterdir())
+        table = Path("/proc/net/tcp").read_text().splitlines()[1:]
+    except OSError:
+        return False
+    sockets = set()
+    for link in links:
+        # A descriptor closed since the listing (such as the listing's own) has no link left to read.
+        with contextlib.suppress(OSError):
+            sockets.add(os.readlink(link))
+    for line in table:
+        fields = line.split()
+        local_port, state, inode = int(fields[1].rsplit(":", 1)[1], 16), fields[3], fields[9]
+        if local_port == port and state == "0A" and f"socket:[{inode}]" in sockets:
+            return True
+    return False
+
+
 class Launcher:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
@@ -87,18 +115,30 @@ class Launcher:
                                                 stderr=output, start_new_session=True)
 
     def start_s3(self) -> None:
-        port = 9000 if port_is_free(9000) else free_port()
         RUN_DIR.mkdir(exist_ok=True)
         # moto logs every request; its log goes to a file so that the services' logs stay readable.
         self.s3_log = (RUN_DIR / "s3.log").open("ab")
+        port = 9000 if port_is_free(9000) else free_port()
+        for _ in range(S3_START_ATTEMPTS):
+            if self._start_moto(port):
+                self.env["TALENT_S3_ENDPOINT"] = f"http://127.0.0.1:{port}"
+                log.info("moto S3 server (in memory) listens on 127.0.0.1:%d", port)
+                return
+            # Another process bound the port between the check and moto's start: try another one.
+            log.warning("moto S3 server exited at start on port %d; trying another port", port)
+            port = free_port()
+        raise RuntimeError(f"moto S3 server failed to start after {S3_START_ATTEMPTS} ports; see {RUN_DIR / 's3.log'}")
+
+    def _start_moto(self, port: int) -> bool:
+        """Start moto on `port` and return True once it listens there, or False if it exited first."""
         self.start("s3", ["-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)], output=self.s3_log)
-        self.env["TALENT_S3_ENDPOINT"] = f"http://127.0.0.1:{port}"
+        moto = self.processes["s3"]
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
-            with socket.socket() as probe:
-                if probe.connect_ex(("127.0.0.1", port)) == 0:
-                    log.info("moto S3 server (in memory) listens on 127.0.0.1:%d", port)
-                    return
+            if moto.poll() is not None:
+                return False
+            if listens_on(moto.pid, port):
+                return True
             time.sleep(0.1)
         raise RuntimeError(f"moto S3 server did not listen on 127.0.0.1:{port} within 30s")
 
