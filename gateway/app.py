@@ -9,6 +9,7 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator
 from pathlib import Path
+from urllib.parse import quote
 
 import aiohttp
 from aiohttp import web
@@ -27,6 +28,9 @@ log = logging.getLogger(__name__)
 
 SERVICES = tuple(SERVICE_PORTS)
 DOCS_PAGE = Path(__file__).with_name("docs.html")
+# First path segments the gateway never forwards: service-to-service calls and operators' metrics. Each
+# service's own OpenAPI document lists its internal paths, so clients get the merged one at /openapi.json.
+CLOSED_PATHS = frozenset({"internal", "metrics", "openapi.json"})
 
 settings_key = web.AppKey("settings", Settings)
 http_key = web.AppKey("http", aiohttp.ClientSession)
@@ -89,13 +93,25 @@ async def _clients(app: web.Application) -> AsyncIterator[None]:
     await app[http_key].close()
 
 
+def upstream_path(tail: str) -> str:
+    """Return the service path for the decoded `tail`, each segment percent-encoded again.
+
+    Raise 404 for a closed path or a dot segment. Without the dot-segment check, `x/../internal` would
+    pass the closed-path check and the HTTP client would collapse it to `internal` on the way out. With
+    every segment re-encoded, the service decodes the same segments once and finds no new separator.
+    """
+    segments = tail.split("/")
+    if segments[0] in CLOSED_PATHS or any(segment in (".", "..") for segment in segments):
+        raise ApiError(404, "not_found")
+    return "/".join(quote(segment, safe="") for segment in segments)
+
+
 async def proxy(request: web.Request) -> web.StreamResponse:
     settings = request.app[settings_key]
     service, tail = request.match_info["service"], request.match_info["tail"]
     if service not in SERVICES:
         raise ApiError(404, "gateway.unknown_service", services=", ".join(SERVICES))
-    if tail == "internal" or tail.startswith("internal/"):
-        raise ApiError(404, "not_found")
+    path = upstream_path(tail)
 
     token = bearer_token(request)
     if token is not None:
@@ -104,7 +120,7 @@ async def proxy(request: web.Request) -> web.StreamResponse:
             raise ApiError(401, "auth.session_revoked")
 
     limit = settings.max_upload_bytes if service == "files" else settings.max_body_bytes
-    upstream = f"{settings.service_url(service)}/{tail}"
+    upstream = f"{settings.service_url(service)}/{path}"
     return await forward(request, request.app[http_key], upstream, limit)
 
 

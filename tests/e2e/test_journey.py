@@ -7,8 +7,10 @@ import socket
 import aiohttp
 import pytest
 from pypdf import PdfReader
+from yarl import URL
 
 from deploy.demo import STATUS_MATERIAL_APPROVED, STATUS_SUBMITTED, run_journey
+from services.common.settings import Settings
 from tests.e2e.conftest import ADMIN_PASSWORD, SERVICES
 from tests.support import Portal
 
@@ -48,6 +50,37 @@ async def test_gateway_hides_internal_paths(launched):
             body = await response.json(content_type=None)
     assert response.status == 404
     assert body["title"] == "请求的资源不存在"
+
+
+@pytest.mark.parametrize("path", [
+    "/api/v1/identity/x/../internal/revoked-sessions",
+    "/api/v1/identity/./internal/revoked-sessions",
+    "/api/v1/identity/x/%2e%2e/internal/revoked-sessions",
+    "/api/v1/identity/x%2F..%2Finternal/revoked-sessions",
+    "/api/v1/identity/x/%252e%252e/internal/revoked-sessions",
+    "/api/v1/identity/metrics",
+    "/api/v1/identity/openapi.json",
+])
+async def test_gateway_closes_dot_and_operator_paths(launched, path):
+    # The suite runs with the development internal token, so only the gateway can stop these requests.
+    internal_token = Settings().internal_token
+    async with aiohttp.ClientSession() as http:
+        url = URL(launched["gateway"] + path, encoded=True)
+        async with http.get(url, headers={"X-Internal-Token": internal_token}) as response:
+            body = await response.json(content_type=None)
+    assert response.status == 404
+    assert body["title"] == "请求的资源不存在"
+
+
+async def test_gateway_keeps_dotted_names_and_serves_merged_openapi(launched):
+    async with aiohttp.ClientSession() as http:
+        async with http.get(f"{launched['gateway']}/api/v1/identity/.well-known/jwks.json") as response:
+            jwks = await response.json()
+        async with http.get(f"{launched['gateway']}/openapi.json") as response:
+            merged = await response.json()
+    assert jwks["keys"]
+    assert "/api/v1/identity/me" in merged["paths"]
+    assert not [path for path in merged["paths"] if "/internal/" in path]
 
 
 async def test_service_problem_names_gateway_path(launched):
