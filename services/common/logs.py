@@ -14,7 +14,8 @@ user_id_var: contextvars.ContextVar[str | None] = contextvars.ContextVar("user_i
 
 # 18-character ID numbers and 11-digit mobiles that slip into a message are masked before output.
 _ID_NUMBER = re.compile(r"(?<![0-9A-Za-z])(\d{6})\d{8}(\d{3}[\dXx])(?![0-9A-Za-z])")
-_MOBILE = re.compile(r"(?<!\d)(1[3-9]\d)\d{4}(\d{4})(?!\d)")
+# A mobile may carry the country code written straight before it: +86, 0086 or 86.
+_MOBILE = re.compile(r"(?:(?<!\d)|(?<=(?<!\d)86)|(?<=(?<!\d)0086))(1[3-9]\d)\d{4}(\d{4})(?!\d)")
 
 
 def _mask_id_number(match: re.Match) -> str:

@@ -1,6 +1,8 @@
 import json
 import logging
 
+import pytest
+
 from services.common.logs import ContextFilter, JsonFormatter, MaskingFormatter, mask_personal_data
 
 
@@ -19,6 +21,21 @@ def test_number_failing_id_check_kept():
 
 def test_mobile_masked():
     assert mask_personal_data("sms to 13812345678 queued") == "sms to 138****5678 queued"
+
+
+@pytest.mark.parametrize(("text", "masked"), [
+    ("sms to +8613812345678", "sms to +86138****5678"),
+    ("sms to 8613812345678", "sms to 86138****5678"),
+    ("sms to 008613812345678", "sms to 0086138****5678"),
+    ("sms to +86 13812345678", "sms to +86 138****5678"),
+    ("sms to +86-13812345678", "sms to +86-138****5678"),
+])
+def test_mobile_with_country_code_masked(text, masked):
+    assert mask_personal_data(text) == masked
+
+
+def test_other_prefixed_digits_kept():
+    assert mask_personal_data("order 9913812345678") == "order 9913812345678"
 
 
 def test_longer_digit_runs_kept():
