@@ -1,7 +1,14 @@
-"""Admin actions on other accounts: changing a staff member's role and ending a user's sessions.
+"""Admin actions on other accounts: changing a staff member's role, ending a user's sessions and
+handing a unit account over to the unit's real contact.
 
 Access tokens carry the role, so a role change ends the member's sessions: the next sign-in issues
 tokens with the new role. The last admin cannot lose the role, so the system always keeps one.
+
+Anyone who receives an SMS code can register a unit account for a credit code. When the department
+learns, outside the system, that the account was not registered by the unit, an admin hands it over:
+the contact becomes the unit's real contact, the password is replaced by an unknown one and every
+session ends. The unit then sets its own password through 忘记密码 with the contact mobile, and keeps
+its credit code, bindings and history.
 """
 
 import logging
@@ -11,10 +18,14 @@ from datetime import datetime
 import asyncpg
 
 from services.common.errors import ApiError
+from services.common.validators import mask_mobile
 
 from . import audit, repository, sessions
 from .audit import AuditType
 from .clients import Client
+from .resources import Identity
+from .schemas import UnitHandedOver, UnitHandover
+from .tokens import new_secret
 
 log = logging.getLogger(__name__)
 
@@ -50,3 +61,26 @@ async def end_sessions_of(connection: asyncpg.Connection, admin_id: str, user_id
                        sessions_ended=ended)
     log.info("admin %s ended %d sessions of user %s", admin_id, ended, user_id)
     return ended
+
+
+async def hand_over_unit(connection: asyncpg.Connection, identity: Identity, admin_id: str, uscc: str,
+                         body: UnitHandover, client: Client, at: datetime) -> UnitHandedOver:
+    """Give a unit account to the unit's real contact: new contact, unknown password, no sessions."""
+    unit = await repository.accounts.unit_by_uscc(connection, uscc)
+    if unit is None:
+        raise ApiError(404, "identity.unit_not_found")
+    await repository.locks.lock_user(connection, unit["user_id"])
+
+    unusable_password = await identity.passwords.hash(new_secret())
+    await repository.accounts.set_password_hash(connection, unit["user_id"], unusable_password)
+    await repository.accounts.set_unit_contact(connection, unit["user_id"], body.contact_name, body.contact_mobile)
+    ended = await sessions.end_user_sessions(connection, unit["user_id"], "admin", at)
+    await audit.record(connection, AuditType.UNIT_HANDED_OVER, client, at, user_id=unit["user_id"], account=uscc,
+                       changed_by=admin_id, reason=body.reason,
+                       contact_mobile_before=mask_mobile(unit["contact_mobile"]),
+                       contact_mobile_after=mask_mobile(body.contact_mobile), sessions_ended=ended)
+    log.info("admin %s handed unit account %s over to a new contact; %d sessions ended", admin_id,
+             unit["user_id"], ended)
+    return UnitHandedOver(user_id=str(unit["user_id"]), uscc=uscc, unit_name=unit["unit_name"],
+                          contact_name=body.contact_name, contact_mobile_masked=mask_mobile(body.contact_mobile),
+                          sessions_ended=ended)

@@ -29,6 +29,7 @@ class AuditType(enum.StrEnum):
     STAFF_CREATED = "staff_created"
     ROLE_CHANGED = "role_changed"
     SESSIONS_ENDED = "sessions_ended"
+    UNIT_HANDED_OVER = "unit_handed_over"
     SIGNING_KEY_ROTATED = "signing_key_rotated"
     SIGNING_KEY_RETIRED = "signing_key_retired"
 

@@ -117,6 +117,10 @@ register_messages({
                                               "Scan the QR code with the app before confirming the sign-in."),
     "identity.staff_not_found": Message("工作人员账号不存在", "Staff account not found"),
     "identity.user_not_found": Message("账号不存在", "Account not found"),
+    "identity.unit_not_found": Message(
+        "该统一社会信用代码尚未注册单位账号", "No unit account has this unified social credit code",
+        "请核对统一社会信用代码；单位尚未注册时无需移交，由单位自行注册即可。",
+        "Check the code; a unit that has not registered needs no handover and can register itself."),
     "identity.last_admin": Message("不能取消最后一名管理员的管理员角色", "The last admin cannot lose the admin role",
                                    "系统须至少保留一名管理员，请先为其他账号授予管理员角色。",
                                    "The system keeps at least one admin; make another account an admin first."),

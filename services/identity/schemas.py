@@ -191,6 +191,14 @@ class RoleChange(Request):
     role: Literal["department_reviewer", "admin"]
 
 
+class UnitHandover(Request):
+    """Request body of a unit account handover: the real contact, confirmed outside the system, and the reason."""
+
+    contact_name: RealName
+    contact_mobile: Mobile
+    reason: str = Field(min_length=2, max_length=200)
+
+
 class AuditQuery(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -310,6 +318,15 @@ class StaffList(BaseModel):
 
 
 class SessionsEnded(BaseModel):
+    sessions_ended: int
+
+
+class UnitHandedOver(BaseModel):
+    user_id: str
+    uscc: str
+    unit_name: str
+    contact_name: str
+    contact_mobile_masked: str
     sessions_ended: int
 
 

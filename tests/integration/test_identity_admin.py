@@ -9,14 +9,16 @@ import pytest
 from aiohttp import web
 
 from tests.integration.identity_support import (
+    age_sms_codes,
     audit_events,
     captured_events,
     claims_of,
     own_database,
     portal_at,
     running_identity,
+    sign_in_attempt,
 )
-from tests.support import Portal, new_person, new_unit
+from tests.support import Portal, new_person, new_unit, random_mobile
 
 STAFF_PASSWORD = "Review#2026dept"
 
@@ -161,3 +163,61 @@ async def test_duplicate_staff_account_is_409(admin):
                                                       "role": "department_reviewer", "password": STAFF_PASSWORD},
                                expect=409)
     assert problem["code"] == "identity.account_taken"
+
+
+# Unit account handover
+
+
+async def test_unit_handover_moves_account_to_real_contact(portal, admin, identity_app):
+    impostor_unit = new_unit()
+    user_id = await portal.register_unit(impostor_unit)
+    impostor = await portal.login(impostor_unit["uscc"], impostor_unit["password"])
+    real_mobile = random_mobile()
+
+    handed_over = await admin.post("identity", f"/units/{impostor_unit['uscc']}/handover",
+                                   {"contact_name": "孙联络", "contact_mobile": real_mobile,
+                                    "reason": "单位来函：该账号非本单位注册"})
+    await impostor.get("identity", "/me", expect=401)
+    status, problem, _ = await sign_in_attempt(portal, impostor_unit["uscc"], impostor_unit["password"])
+    code = await portal.sms_code(real_mobile, purpose="reset_password")
+    await portal.post("identity", "/password-resets", {"mobile": real_mobile, "sms_code": code,
+                                                       "new_password": "Real#Unit2026"}, expect=204)
+    real = await portal.login(impostor_unit["uscc"], "Real#Unit2026")
+    me = await real.get("identity", "/me")
+    await age_sms_codes(identity_app, impostor_unit["contact_mobile"], 61)
+    await portal.post("identity", "/sms-codes", {"mobile": impostor_unit["contact_mobile"],
+                                                 "purpose": "reset_password", **await portal.solve_captcha()},
+                      expect=202)
+    sent_to_impostor = await portal.get("identity", "/dev/sms", params={"mobile": impostor_unit["contact_mobile"]})
+    entries = await audit_events(identity_app, user_id, "unit_handed_over")
+
+    assert handed_over["user_id"] == user_id
+    assert handed_over["contact_mobile_masked"] == f"{real_mobile[:3]}****{real_mobile[-4:]}"
+    assert handed_over["sessions_ended"] == 1
+    assert status == 401
+    assert problem["code"] == "identity.invalid_credentials"
+    assert me["user_id"] == user_id
+    assert me["role"] == "unit_reviewer"
+    assert me["contact_mobile"] == real_mobile
+    assert me["contact_name"] == "孙联络"
+    assert [message["purpose"] for message in sent_to_impostor["messages"]] == ["register"]
+    assert entries[-1]["details"]["changed_by"] == claims_of(admin.token)["sub"]
+    assert entries[-1]["details"]["reason"] == "单位来函：该账号非本单位注册"
+    assert real_mobile not in str(entries[-1])
+
+
+async def test_unit_handover_errors(portal, admin):
+    unit = new_unit()
+    await portal.register_unit(unit)
+    unit_reviewer = await portal.login(unit["uscc"], unit["password"])
+    body = {"contact_name": "孙联络", "contact_mobile": random_mobile(), "reason": "单位来函"}
+
+    unknown = await admin.post("identity", f"/units/{new_unit()['uscc']}/handover", body, expect=404)
+    invalid = await admin.post("identity", f"/units/{unit['uscc']}/handover",
+                               {**body, "contact_mobile": "12345"}, expect=422)
+    await unit_reviewer.post("identity", f"/units/{unit['uscc']}/handover", body, expect=403)
+    await portal.post("identity", f"/units/{unit['uscc']}/handover", body, expect=401)
+
+    assert unknown["code"] == "identity.unit_not_found"
+    assert [error["field"] for error in invalid["errors"]] == ["contact_mobile"]
+    await unit_reviewer.get("identity", "/me")

@@ -89,6 +89,17 @@ async def insert_unit(connection: asyncpg.Connection, user_id: uuid.UUID, uscc: 
         user_id, uscc, unit_name, contact_name, contact_mobile)
 
 
+async def unit_by_uscc(connection: asyncpg.Connection, uscc: str) -> asyncpg.Record | None:
+    return await connection.fetchrow(
+        "SELECT user_id, uscc, unit_name, contact_name, contact_mobile FROM units WHERE uscc = $1", uscc)
+
+
+async def set_unit_contact(connection: asyncpg.Connection, user_id: uuid.UUID, contact_name: str,
+                           contact_mobile: str) -> None:
+    await connection.execute("UPDATE units SET contact_name = $2, contact_mobile = $3 WHERE user_id = $1",
+                             user_id, contact_name, contact_mobile)
+
+
 async def insert_staff(connection: asyncpg.Connection, user_id: uuid.UUID, account: str,
                        created_by: uuid.UUID | None) -> None:
     await connection.execute("INSERT INTO staff (user_id, account, created_by) VALUES ($1, $2, $3)",

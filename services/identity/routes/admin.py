@@ -1,4 +1,5 @@
-"""Admin endpoints: staff roles, ending a user's sessions, the audit trail and signing key rotation."""
+"""Admin endpoints: staff roles, ending a user's sessions, unit account handover, the audit trail and signing
+key rotation."""
 
 import uuid
 
@@ -20,6 +21,8 @@ from ..schemas import (
     SigningKeys,
     StaffList,
     StaffMember,
+    UnitHandedOver,
+    UnitHandover,
 )
 
 api = Api("identity")
@@ -61,6 +64,20 @@ async def end_user_sessions(request: web.Request) -> web.Response:
         ended = await admin.end_sessions_of(connection, caller.user_id, user_id, client(request), now())
 
     return json_response(SessionsEnded(sessions_ended=ended))
+
+
+@api.post("/units/{uscc}/handover", summary="Hand a unit account (推荐单位) over to the unit's real contact (admins"
+          " only): new contact, unknown password, sessions ended; the unit then resets the password by SMS",
+          body=UnitHandover, response=UnitHandedOver, roles=ADMIN)
+async def hand_over_unit(request: web.Request, body: UnitHandover) -> web.Response:
+    caller = await active_caller(request)
+    uscc = request.match_info["uscc"].upper()
+
+    async with request.app[pool_key].acquire() as connection, connection.transaction():
+        handed_over = await admin.hand_over_unit(connection, identity_of(request), caller.user_id, uscc, body,
+                                                 client(request), now())
+
+    return json_response(handed_over)
 
 
 @api.get("/audit-events", summary="Security audit trail, newest first (admins only); pass next_cursor as cursor"
