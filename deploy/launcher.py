@@ -104,8 +104,10 @@ def listens_on(pid: int, port: int) -> bool:
 
 
 class Launcher:
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, s3_port: int = 9000, run_dir: Path = RUN_DIR) -> None:
         self.settings = settings
+        self.s3_port = s3_port
+        self.run_dir = run_dir
         self.processes: dict[str, subprocess.Popen] = {}
         self.env = dict(os.environ)
 
@@ -115,10 +117,10 @@ class Launcher:
                                                 stderr=output, start_new_session=True)
 
     def start_s3(self) -> None:
-        RUN_DIR.mkdir(exist_ok=True)
+        self.run_dir.mkdir(exist_ok=True)
         # moto logs every request; its log goes to a file so that the services' logs stay readable.
-        self.s3_log = (RUN_DIR / "s3.log").open("ab")
-        port = 9000 if port_is_free(9000) else free_port()
+        self.s3_log = (self.run_dir / "s3.log").open("ab")
+        port = self.s3_port if port_is_free(self.s3_port) else free_port()
         for _ in range(S3_START_ATTEMPTS):
             if self._start_moto(port):
                 self.env["TALENT_S3_ENDPOINT"] = f"http://127.0.0.1:{port}"
@@ -127,7 +129,8 @@ class Launcher:
             # Another process bound the port between the check and moto's start: try another one.
             log.warning("moto S3 server exited at start on port %d; trying another port", port)
             port = free_port()
-        raise RuntimeError(f"moto S3 server failed to start after {S3_START_ATTEMPTS} ports; see {RUN_DIR / 's3.log'}")
+        raise RuntimeError(f"moto S3 server failed to start after {S3_START_ATTEMPTS} ports; "
+                           f"see {self.run_dir / 's3.log'}")
 
     def _start_moto(self, port: int) -> bool:
         """Start moto on `port` and return True once it listens there, or False if it exited first."""
@@ -159,7 +162,12 @@ class Launcher:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description="Run the talent grading suite on this machine.")
-    parser.parse_args()
+    parser.add_argument("--s3-port", type=int, default=9000,
+                        help="port of the moto S3 server when TALENT_S3_ENDPOINT is unset; another free port"
+                             " is used when it is taken (default 9000)")
+    parser.add_argument("--run-dir", type=Path, default=RUN_DIR,
+                        help="folder of the moto log (default .run)")
+    arguments = parser.parse_args()
     settings = load_settings()
     configure_logging("launcher", settings.log_format, settings.log_level)
 
@@ -170,7 +178,7 @@ def main() -> int:
                   ", ".join(map(str, busy)))
         return 1
 
-    launcher = Launcher(settings)
+    launcher = Launcher(settings, arguments.s3_port, arguments.run_dir)
     launcher.env["TALENT_ADMIN_PASSWORD"] = admin_password(settings)
     stopping = False
 

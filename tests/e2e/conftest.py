@@ -33,9 +33,12 @@ def launched(tmp_path_factory, test_settings):
         port = free_port()
         env[f"TALENT_{name.upper()}_PORT"] = str(port)
         env[f"TALENT_{name.upper()}_URL"] = f"http://127.0.0.1:{port}"
-    log_path = tmp_path_factory.mktemp("launcher") / "launcher.log"
+    run_dir = tmp_path_factory.mktemp("launcher")
+    log_path = run_dir / "launcher.log"
     log_file = log_path.open("w")
-    process = subprocess.Popen([sys.executable, "-m", "deploy.launcher"], env=env, stdout=log_file,
+    # Its own S3 port and log folder keep it apart from a `make run` of the same checkout.
+    command = [sys.executable, "-m", "deploy.launcher", "--s3-port", str(free_port()), "--run-dir", str(run_dir)]
+    process = subprocess.Popen(command, env=env, stdout=log_file,
                                stderr=subprocess.STDOUT, cwd=Path(__file__).resolve().parents[2])
     gateway = f"http://127.0.0.1:{gateway_port}"
     try:
