@@ -22,8 +22,11 @@ RETURNABLE_MODULES = (
 )
 
 OPINION_MAX_LENGTH = 500
-REVIEWER_ROLES = ("unit_reviewer", "department_reviewer", "admin")
-DEPARTMENT_ROLES = ("department_reviewer", "admin")
+# Reviewing materials is for reviewers, who may read the attachments; admins manage calls and accounts.
+REVIEWER_ROLES = ("unit_reviewer", "department_reviewer")
+DEPARTMENT_ROLES = ("department_reviewer",)
+# The results of the offline expert evaluation may be entered by a department reviewer or an admin.
+RESULT_ROLES = ("department_reviewer", "admin")
 
 
 def visible_stage(caller: Principal) -> str | None:

@@ -18,7 +18,7 @@ from services.common.web import Api, json_response, parse_query, principal
 from . import errors as _errors  # noqa: F401 - registers the service's error messages
 from . import repository
 from .domain import (
-    DEPARTMENT_ROLES,
+    RESULT_ROLES,
     REVIEWER_ROLES,
     decision_event,
     grade_matches_rule,
@@ -124,7 +124,7 @@ async def list_result_types(request: web.Request) -> web.Response:
 
 
 @api.post("/results", summary="Record the evaluation result of an application", body=ResultRequest,
-          response=ResultView, status=201, roles=DEPARTMENT_ROLES)
+          response=ResultView, status=201, roles=RESULT_ROLES)
 async def record_result(request: web.Request, body: ResultRequest) -> web.Response:
     caller = principal(request)
     key = idempotency_key(request)

@@ -234,6 +234,22 @@ async def test_other_unit_cannot_see_task(portal, bus, department):
     assert (await tasks_of(reviewer, event.data["application_id"], "unit"))[0]["status"] == "pending"
 
 
+async def test_admin_neither_reads_nor_decides_tasks(portal, bus, department, admin):
+    reviewer, unit = await unit_reviewer(portal)
+    event = submitted(unit)
+    application_id = event.data["application_id"]
+    await publish(bus, event)
+    unit_task = await wait_for_task(reviewer, application_id, "unit")
+    await decide(reviewer, unit_task["task_id"], {"decision": "approve"})
+    department_task = await wait_for_task(department, application_id, "department")
+
+    await admin.get("review", "/tasks", params={"stage": "department"}, expect=403)
+    await admin.get("review", f"/tasks/{department_task['task_id']}", expect=403)
+    await decide(admin, department_task["task_id"], {"decision": "approve"}, expect=403)
+
+    assert (await tasks_of(department, application_id, "department"))[0]["status"] == "pending"
+
+
 async def test_deciding_twice_conflicts(portal, bus):
     reviewer, unit = await unit_reviewer(portal)
     event = submitted(unit)
