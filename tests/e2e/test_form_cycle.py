@@ -29,6 +29,16 @@ async def status_of(person: Portal, application_id: str, expected: str) -> str:
     return await wait_for(reached, f"the status {expected}")
 
 
+async def unbind_answer(person: Portal, binding_id: str, expected: int) -> dict:
+    """Ask to unbind until the binding service, which learns of reviews from events, answers `expected`."""
+
+    async def answered():
+        status, body = await person.request("POST", "binding", f"/bindings/{binding_id}/unbind")
+        return body if status == expected else None
+
+    return await wait_for(answered, f"unbinding to answer {expected}")
+
+
 async def bound_applicant(portal: Portal) -> tuple[Portal, Portal, dict, dict]:
     """Register a unit and a person from the fixtures, bind them and wait until the person may apply."""
     person_data, unit_data = load_fixtures()
@@ -111,6 +121,9 @@ async def test_draft_to_approval_with_return(launched):
                                   headers={"Idempotency-Key": str(uuid.uuid4())}, expect=200)
         assert first["snapshot_version"] == 1
         await status_of(person, application_id, STATUS_SUBMITTED)
+        binding_id = (await person.get("binding", "/bindings"))["items"][0]["binding_id"]
+        under_review = await unbind_answer(person, binding_id, 409)
+        assert under_review["code"] == "binding.application_under_review"
 
         # The unit returns it with two modules ticked.
         task = await wait_for_task(unit, "unit", application_id)
@@ -161,6 +174,10 @@ async def test_draft_to_approval_with_return(launched):
         progress = await person.get("application", f"{base}/progress")
         assert [node["action"] for node in progress["nodes"]] == [
             "submitted", "returned", "resubmitted", "approved", "approved"]
+
+        # With the material approved by the department, the person may leave the unit again.
+        unbound = await unbind_answer(person, binding_id, 200)
+        assert unbound["status"] == "unbound"
 
 
 def _material_form(application_id: str) -> aiohttp.FormData:

@@ -90,6 +90,25 @@ async def test_unit_lookup_before_and_after_first_sign_in(portal):
     assert found == {"uscc": unit["uscc"], "unit_name": unit["unit_name"]}
 
 
+async def test_bind_request_refused_until_unit_signed_in(portal):
+    _, person = await sign_up_person(portal)
+    unit = new_unit()
+    await portal.register_unit(unit)
+    await lookup_until(person, unit["uscc"], 409)
+
+    never_signed_in = await person.post("binding", "/bindings", {"uscc": unit["uscc"]}, expect=409)
+    unregistered = await person.post("binding", "/bindings", {"uscc": random_uscc()}, expect=404)
+    await portal.login(unit["uscc"], unit["password"])
+    await lookup_until(person, unit["uscc"], 200)
+    requested = await person.post("binding", "/bindings", {"uscc": unit["uscc"]}, expect=201)
+
+    assert never_signed_in["code"] == "binding.unit_not_activated"
+    assert unregistered["code"] == "binding.unit_not_registered"
+    assert requested["status"] == "pending"
+    assert [binding["binding_id"] for binding in (await person.get("binding", "/bindings"))["items"]] == [
+        requested["binding_id"]]
+
+
 async def test_unit_lookup_accepts_lower_case(portal):
     _, person = await sign_up_person(portal)
     unit, _ = await sign_up_unit(portal, person)

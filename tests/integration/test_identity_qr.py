@@ -3,6 +3,8 @@
 Run with TALENT_TEST_SERVICES=identity. Expiry is reached by moving the ticket's times into the past.
 """
 
+from datetime import datetime, timedelta
+
 import pytest
 from aiohttp import web
 
@@ -135,6 +137,20 @@ async def test_unknown_ticket_not_found(page, portal):
     problem = await app.post("identity", "/qr-tickets/00000000-0000-0000-0000-000000000000/scan", expect=404)
     malformed = await app.post("identity", "/qr-tickets/not-a-ticket/scan", expect=404)
     assert problem["code"] == malformed["code"] == "identity.qr_ticket_not_found"
+
+
+async def test_ticket_valid_just_before_two_minutes(page, portal, identity_app):
+    _, _, app = await app_session(portal)
+    ticket = await new_ticket(page)
+    created_at = await identity_app[pool_key].fetchval(
+        "SELECT created_at FROM qr_tickets WHERE id = $1::uuid", ticket["ticket_id"])
+    await age_ticket(identity_app, ticket, 118)
+
+    status = await poll(page, ticket)
+    await app.post("identity", f"/qr-tickets/{ticket['ticket_id']}/scan")
+
+    assert datetime.fromisoformat(ticket["expires_at"]) - created_at == timedelta(minutes=2)
+    assert status["status"] == "waiting"
 
 
 async def test_ticket_expires_after_two_minutes(page, portal, identity_app):

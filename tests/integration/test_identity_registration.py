@@ -89,6 +89,8 @@ async def test_id_number_born_today_accepted(portal):
     ("ABCD#EFG1", True),      # upper, symbol, digit
     ("abcdEFGH#", True),      # lower, upper, symbol
     ("abcdefgh1#", True),
+    ("abcD#fg1", True),       # 8 characters
+    ("abcD#f1", False),       # 7 characters
     ("abcdEFGHij", False),    # two classes only
     ("Ab1#" * 8, True),       # 32 characters
     ("Ab1#" * 8 + "x", False),
@@ -544,6 +546,16 @@ async def test_captcha_expires_after_two_minutes(portal, identity_app):
     problem = await portal.post("identity", "/sms-codes", {"mobile": random_mobile(), "purpose": "register",
                                                            **solved}, expect=422)
     assert problem["code"] == "identity.captcha_invalid"
+
+
+async def test_captcha_accepted_just_before_two_minutes(portal, identity_app):
+    solved = await portal.solve_captcha()
+    await identity_app[pool_key].execute(
+        "UPDATE captchas SET created_at = created_at - interval '118 seconds',"
+        " expires_at = expires_at - interval '118 seconds' WHERE id = $1::uuid", solved["captcha_id"])
+
+    await portal.post("identity", "/sms-codes", {"mobile": random_mobile(), "purpose": "register", **solved},
+                      expect=202)
 
 
 async def test_captcha_answer_stored_only_as_hash_outside_dev(portal, identity_app):
