@@ -44,7 +44,8 @@ class Module:
     # Entries allowed by the manual; None where it sets no limit.
     max_entries: int | None = None
     # Attachments each entry needs (the files service's kind equals the module name); None for none.
-    # NOTE: the counts repeat the files service's upload rules for these kinds; change both together.
+    # The counts repeat the files service's upload rules for these kinds; tests/unit/test_attachment_limits_agree.py
+    # fails when the two differ.
     attachments: tuple[int, int] | None = None
     # (start field, end field) of an entry: the end must lie after the start.
     period: tuple[str, str] | None = None

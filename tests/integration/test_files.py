@@ -483,6 +483,22 @@ async def test_count_limit_per_application_and_entry(portal, fake_applications, 
     assert len(await file_rows(database, application_id)) == 1 + 3 + 1
 
 
+@pytest.mark.parametrize(("kind", "limit"), [("part_time_posts", 3), ("enterprise_performance", 3),
+                                             ("awards", 3), ("continuing_education", 3), ("publications", 20)])
+async def test_entry_limit_of_each_kind(portal, fake_applications, kind, limit):
+    applicant = await sign_up_applicant(portal)
+    application_id = fake_applications.register(applicant.user_id, new_unit()["uscc"])
+    pdf = fixture_bytes("employment_contract.pdf")
+
+    for number in range(limit):
+        await upload(applicant, application_id, kind, variant(pdf, number), f"{number}.pdf", entry_id="entry-a")
+    over = await upload(applicant, application_id, kind, variant(pdf, limit), "over.pdf", entry_id="entry-a",
+                        expect=409)
+
+    assert over["code"] == "files.too_many"
+    assert f"最多上传 {limit} 个附件，已上传 {limit} 个" in over["detail"]
+
+
 async def test_concurrent_uploads_respect_count_limit(portal, fake_applications, database, files_settings):
     applicant = await sign_up_applicant(portal)
     application_id = fake_applications.register(applicant.user_id, new_unit()["uscc"])
