@@ -156,7 +156,8 @@ async def fake_application_service(port: int):
         person_id = jwt.decode(token, options={"verify_signature": False})["sub"]
         return web.json_response({"id": request.match_info["application_id"], "person_id": person_id,
                                   "uscc": "91220104MA17QH2R73", "status": "draft", "editable": True,
-                                  "editable_modules": ["publications", "materials"]})
+                                  "editable_modules": ["publications", "materials"],
+                                  "modules": {"publications": {"content": [{"entry_id": "bench"}]}}})
 
     app = web.Application()
     app.router.add_get("/applications/{application_id}", get_application)

@@ -42,3 +42,16 @@ def slot_editable(rule: KindRule, application: dict[str, Any]) -> bool:
         # NOTE: an application service without `editable_modules` has one flag for every module.
         return bool(application.get("editable"))
     return rule.module in modules
+
+
+def entry_saved(rule: KindRule, application: dict[str, Any], entry_id: str | None) -> bool:
+    """Return whether `entry_id` names a saved entry of `rule`'s module in `application`.
+
+    The application service assigns entry ids when it saves an entry, so an upload must name an entry
+    saved before. Files of an entry removed later stay stored, and snapshots leave them out.
+    """
+    module = (application.get("modules") or {}).get(rule.module) or {}
+    content = module.get("content") if isinstance(module, dict) else None
+    if not isinstance(content, list):
+        return False
+    return any(isinstance(entry, dict) and entry.get("entry_id") == entry_id for entry in content)

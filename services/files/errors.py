@@ -96,6 +96,9 @@ register_messages({
                                        "Required, and must be sent before the file part"),
     "files.entry_required": Message("该类附件须指明所属经历（entry_id）",
                                     "This kind of file needs the entry it belongs to (entry_id)"),
+    "files.entry_not_found": Message("该条经历不存在或尚未保存，请先保存该条经历，再上传它的附件",
+                                     "No saved entry has this entry_id; save the entry first, then upload "
+                                     "its attachments"),
     "files.entry_not_allowed": Message("该类附件不属于某条经历，请不要发送 entry_id",
                                        "This kind of file belongs to no entry; do not send entry_id"),
     "files.multipart_required": Message("请以 multipart/form-data 格式上传",

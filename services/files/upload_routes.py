@@ -25,6 +25,7 @@ from services.common.web import json_response, principal
 
 from . import repository as repo
 from .applications import load_changeable_slot
+from .domain import entry_saved
 from .idempotency import IdempotentUpload
 from .messaging import record_file_uploaded
 from .names import check_file_name, clean_file_name
@@ -36,8 +37,8 @@ from .upload import FilePart, Tally, check_format, file_chunks, read_form, read_
 log = logging.getLogger(__name__)
 
 
-@api.post("/files", summary="Upload an attachment: multipart kind, application_id, entry_id?, then file. "
-                            "The same content twice in one slot is 409 with `duplicate_of`.",
+@api.post("/files", summary="Upload an attachment: multipart kind, application_id, entry_id (of a saved entry, for"
+                            " entry kinds), then file. The same content twice in one slot is 409 with `duplicate_of`.",
           response=FileOut, status=201, roles=("applicant",))
 async def upload_file(request: web.Request) -> web.Response:
     caller = principal(request)
@@ -51,6 +52,10 @@ async def upload_file(request: web.Request) -> web.Response:
         return replay
 
     application = await load_changeable_slot(request, caller, incoming.form.application_id, rule)
+    if rule.entry_required and not entry_saved(rule, application, incoming.form.entry_id):
+        log.info("upload by %s to entry %s of %s in application %s rejected: no such saved entry",
+                 caller.user_id, incoming.form.entry_id, rule.module, incoming.form.application_id)
+        raise ApiError(422, "validation_failed", errors=[FieldError("entry_id", "files.entry_not_found")])
     async with request.app[pool_key].acquire() as connection:
         check_count(rule, await count_slot(connection, rule, incoming.form))
     row = await store_file(request, caller, application, rule, incoming, file_name)

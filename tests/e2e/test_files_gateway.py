@@ -66,7 +66,11 @@ async def draft(launched, http) -> dict:
         return answer["eligible"]
     await wait_for(eligible, "every eligibility condition to pass")
     application = await person.post("application", "/applications", {"call_id": call["call_id"]}, expect=201)
-    return {"person": person, "application_id": application["application_id"]}
+    base = f"/applications/{application['application_id']}/modules"
+    papers = await person.put("application", f"{base}/publications", person_data["application"]["publications"])
+    honors = await person.put("application", f"{base}/honors", person_data["application"]["honors"])
+    return {"person": person, "application_id": application["application_id"],
+            "paper": papers["content"][0]["entry_id"], "honor": honors["content"][0]["entry_id"]}
 
 
 @pytest.fixture(scope="module")
@@ -142,7 +146,7 @@ NAME = "论文集（第一卷）张三 2024；终稿.pdf"
 async def test_chinese_name_survives_through_gateway(draft, http, encoding, filename_params):
     person, application_id = draft["person"], draft["application_id"]
     data = (FIXTURES / "degree.pdf").read_bytes() + f"\n% {encoding}\n".encode()
-    boundary, preamble, epilogue = multipart(application_id, "publications", f"paper-{uuid.uuid4().hex[:8]}",
+    boundary, preamble, epilogue = multipart(application_id, "publications", draft["paper"],
                                              filename_params)
 
     uploaded = await person.post("files", "/files", data=preamble + data + epilogue,
@@ -164,7 +168,7 @@ async def test_chinese_name_survives_through_gateway(draft, http, encoding, file
 
 async def test_client_disconnect_through_gateway_leaves_nothing(launched, draft, storage):
     person, application_id = draft["person"], draft["application_id"]
-    boundary, preamble, epilogue = multipart(application_id, "publications", "paper-gone", b'filename="gone.pdf"')
+    boundary, preamble, epilogue = multipart(application_id, "publications", draft["paper"], b'filename="gone.pdf"')
     gateway = urlsplit(launched["gateway"])
     declared = len(preamble) + 20 * MIB + len(epilogue)
     head = (f"POST /api/v1/files/files HTTP/1.1\r\nHost: {gateway.netloc}\r\nContent-Length: {declared}\r\n"
@@ -191,7 +195,7 @@ async def test_client_disconnect_through_gateway_leaves_nothing(launched, draft,
 
 async def test_kind_limit_through_gateway_is_413_at_once(launched, draft, storage, http):
     person, application_id = draft["person"], draft["application_id"]
-    boundary, preamble, epilogue = multipart(application_id, "honors", "honor-big", b'filename="big.pdf"')
+    boundary, preamble, epilogue = multipart(application_id, "honors", draft["honor"], b'filename="big.pdf"')
     limit = 20 * MIB
     answered = asyncio.Event()
 

@@ -39,6 +39,10 @@ FIXTURES = Path(__file__).parent.parent / "fixtures"
 MIB = 1024 * 1024
 ALL_MODULES = ["basic_info", "education", "continuing_education", "publications", "work_experience",
                "part_time_posts", "enterprise_performance", "achievements", "honors", "awards", "materials"]
+ENTRY_MODULES = ["continuing_education", "publications", "part_time_posts", "enterprise_performance", "honors",
+                 "awards"]
+# Entry ids the fake application service reports as saved in every entry module.
+SAVED_ENTRIES = ["entry-a", "entry-b"]
 
 
 # The fake application service and the files service under test
@@ -56,7 +60,10 @@ class FakeApplications:
         application_id = str(uuid.uuid4())
         self.applications[application_id] = {"id": application_id, "person_id": person_id, "uscc": uscc,
                                               "status": "draft", "editable": True,
-                                              "editable_modules": list(ALL_MODULES)}
+                                              "editable_modules": list(ALL_MODULES),
+                                              "modules": {module: {"content": [{"entry_id": entry_id}
+                                                                               for entry_id in SAVED_ENTRIES]}
+                                                          for module in ENTRY_MODULES}}
         return application_id
 
     def lock(self, application_id: str) -> None:
@@ -355,7 +362,7 @@ async def test_upload_and_delete_publish_events(portal, fake_applications, datab
     applicant = await sign_up_applicant(portal)
     application_id = fake_applications.register(applicant.user_id, new_unit()["uscc"])
     uploaded = await upload(applicant, application_id, "awards", fixture_bytes("degree.pdf"), "award.pdf",
-                            entry_id="award-1")
+                            entry_id="entry-a")
 
     await applicant.portal.delete("files", f"/files/{uploaded['file_id']}", expect=204)
 
@@ -367,7 +374,7 @@ async def test_upload_and_delete_publish_events(portal, fake_applications, datab
     rows = await eventually(published)
     assert [row["type"] for row in rows] == ["file.uploaded", "file.deleted"]
     assert '"sha256": "' + uploaded["sha256"] in rows[0]["envelope"]
-    assert '"entry_id": "award-1"' in rows[1]["envelope"]
+    assert '"entry_id": "entry-a"' in rows[1]["envelope"]
 
 
 async def test_same_content_twice_in_slot_is_409(portal, fake_applications, database, files_settings):
@@ -377,7 +384,7 @@ async def test_same_content_twice_in_slot_is_409(portal, fake_applications, data
     first = await upload(applicant, application_id, "diploma", pdf, "学历证.pdf")
 
     again = await upload(applicant, application_id, "diploma", pdf, "学历证 (1).pdf", expect=409)
-    other_slot = await upload(applicant, application_id, "honors", pdf, "荣誉.pdf", entry_id="honor-1")
+    other_slot = await upload(applicant, application_id, "honors", pdf, "荣誉.pdf", entry_id="entry-a")
     await applicant.portal.delete("files", f"/files/{first['file_id']}", expect=204)
     after_delete = await upload(applicant, application_id, "diploma", pdf, "学历证.pdf")
 
@@ -470,16 +477,16 @@ async def test_count_limit_per_application_and_entry(portal, fake_applications, 
     await upload(applicant, application_id, "photo", photo, "1.jpg")
     second_photo = await upload(applicant, application_id, "photo", variant(photo, 2), "2.jpg", expect=409)
     for number in range(3):
-        await upload(applicant, application_id, "honors", variant(pdf, number), f"{number}.pdf", entry_id="honor-a")
-    fourth = await upload(applicant, application_id, "honors", variant(pdf, 3), "3.pdf", entry_id="honor-a",
+        await upload(applicant, application_id, "honors", variant(pdf, number), f"{number}.pdf", entry_id="entry-a")
+    fourth = await upload(applicant, application_id, "honors", variant(pdf, 3), "3.pdf", entry_id="entry-a",
                           expect=409)
-    other_entry = await upload(applicant, application_id, "honors", pdf, "b.pdf", entry_id="honor-b")
+    other_entry = await upload(applicant, application_id, "honors", pdf, "b.pdf", entry_id="entry-b")
 
     assert second_photo["code"] == "files.too_many"
     assert "最多上传 1 个" in second_photo["detail"]
     assert fourth["code"] == "files.too_many"
     assert "最多上传 3 个附件，已上传 3 个" in fourth["detail"]
-    assert other_entry["entry_id"] == "honor-b"
+    assert other_entry["entry_id"] == "entry-b"
     assert len(await file_rows(database, application_id)) == 1 + 3 + 1
 
 
@@ -497,6 +504,24 @@ async def test_entry_limit_of_each_kind(portal, fake_applications, kind, limit):
 
     assert over["code"] == "files.too_many"
     assert f"最多上传 {limit} 个附件，已上传 {limit} 个" in over["detail"]
+
+
+async def test_upload_to_unsaved_entry_refused(portal, fake_applications, database):
+    applicant = await sign_up_applicant(portal)
+    application_id = fake_applications.register(applicant.user_id, new_unit()["uscc"])
+    pdf = fixture_bytes("degree.pdf")
+
+    problem = await upload(applicant, application_id, "honors", pdf, "荣誉.pdf", entry_id="never-saved",
+                           expect=422)
+    english = await upload(applicant, application_id, "honors", pdf, "荣誉.pdf", entry_id="never-saved",
+                           expect=422, headers={"Accept-Language": "en"})
+    saved = await upload(applicant, application_id, "honors", pdf, "荣誉.pdf", entry_id="entry-b")
+
+    assert problem["errors"] == [{"field": "entry_id", "code": "files.entry_not_found",
+                                  "message": "该条经历不存在或尚未保存，请先保存该条经历，再上传它的附件"}]
+    assert "save the entry first" in english["errors"][0]["message"]
+    assert saved["entry_id"] == "entry-b"
+    assert len(await file_rows(database, application_id)) == 1
 
 
 async def test_concurrent_uploads_respect_count_limit(portal, fake_applications, database, files_settings):
@@ -606,7 +631,7 @@ async def test_returned_application_opens_ticked_modules_only(portal, fake_appli
     applicant = await sign_up_applicant(portal)
     application_id = fake_applications.register(applicant.user_id, new_unit()["uscc"])
     photo = await upload(applicant, application_id, "photo", fixture_bytes("photo.jpg"), "photo.jpg")
-    honor = await upload(applicant, application_id, "honors", fixture_bytes("degree.pdf"), "h.pdf", entry_id="h1")
+    honor = await upload(applicant, application_id, "honors", fixture_bytes("degree.pdf"), "h.pdf", entry_id="entry-a")
     fake_applications.lock(application_id)
 
     fake_applications.return_for(application_id, ["materials", "honors"])

@@ -139,7 +139,7 @@ async def test_encrypted_pdf_rejected(portal, fake_applications, database, files
     problem = await upload(applicant, application_id, "degree", encrypted, "学位证.pdf", expect=422)
     # Over one S3 part, so the rejection has to abort a multipart upload.
     large = await upload(applicant, application_id, "publications", padded(encrypted, 12 * MIB), "论文.pdf",
-                         entry_id="paper-1", expect=422)
+                         entry_id="entry-a", expect=422)
 
     assert problem["code"] == "files.pdf_encrypted"
     assert problem["title"] == "PDF 文件设有打开密码，请去除密码后上传"

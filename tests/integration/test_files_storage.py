@@ -157,7 +157,7 @@ async def test_storage_stopped_during_upload(suite, http, test_settings, fake_ap
     try:
         portal = Portal(http, {"identity": test_settings.identity_url, "files": settings.files_url})
         applicant, application_id = await new_application(portal, fake_applications)
-        boundary, preamble, epilogue = multipart_parts(application_id, "publications", "论文.pdf", "paper-1")
+        boundary, preamble, epilogue = multipart_parts(application_id, "publications", "论文.pdf", "entry-a")
 
         async def body():
             yield preamble
@@ -196,7 +196,7 @@ async def test_storage_stopped_during_upload(suite, http, test_settings, fake_ap
 
 async def test_client_disconnect_mid_upload_leaves_nothing(portal, fake_applications, files_settings, database):
     applicant, application_id = await new_application(portal, fake_applications)
-    boundary, preamble, epilogue = multipart_parts(application_id, "publications", "论文.pdf", "paper-1")
+    boundary, preamble, epilogue = multipart_parts(application_id, "publications", "论文.pdf", "entry-a")
     declared = len(preamble) + 20 * MIB + len(epilogue)
     port = urlsplit(files_settings.files_url).port
     head = (f"POST /files HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nContent-Length: {declared}\r\n"
@@ -256,7 +256,7 @@ async def test_limit_passed_mid_stream_is_413_at_once(portal, http, fake_applica
 
 async def test_submission_during_upload_keeps_nothing(portal, http, fake_applications, files_settings, database):
     applicant, application_id = await new_application(portal, fake_applications)
-    boundary, preamble, epilogue = multipart_parts(application_id, "publications", "论文.pdf", "paper-1")
+    boundary, preamble, epilogue = multipart_parts(application_id, "publications", "论文.pdf", "entry-a")
 
     async def body():
         yield preamble
@@ -329,7 +329,7 @@ async def test_health_answers_while_storage_is_slow(suite, http, test_settings, 
     try:
         portal = Portal(http, {"identity": test_settings.identity_url, "files": settings.files_url})
         applicant, application_id = await new_application(portal, fake_applications)
-        boundary, preamble, epilogue = multipart_parts(application_id, "publications", "论文.pdf", "paper-1")
+        boundary, preamble, epilogue = multipart_parts(application_id, "publications", "论文.pdf", "entry-a")
 
         async def body():
             yield preamble
@@ -381,7 +381,7 @@ async def test_200_mb_upload_downloads_with_same_sha256(suite, http, test_settin
     try:
         portal = Portal(http, {"identity": test_settings.identity_url, "files": settings.files_url})
         applicant, application_id = await new_application(portal, fake_applications)
-        boundary, preamble, epilogue = multipart_parts(application_id, "publications", "论文合集.pdf", "paper-1")
+        boundary, preamble, epilogue = multipart_parts(application_id, "publications", "论文合集.pdf", "entry-a")
         sent = hashlib.sha256()
 
         async def body():
