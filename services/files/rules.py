@@ -38,6 +38,8 @@ class KindRule:
     min_count: int
     max_count: int
     entry_required: bool = False
+    # What the content must show (Chinese, English), where the manual says more than format and size.
+    content_guidance: tuple[str, str] | None = None
 
     def allows(self, fmt: FileFormat) -> bool:
         return fmt in self.formats
@@ -57,9 +59,19 @@ class KindRule:
 _ENTRY_FORMATS = (PDF, JPEG, PNG)
 
 
-def _entry_kind(code: str, max_bytes: int = 20 * MIB, max_count: int = 3) -> KindRule:
+def _entry_kind(code: str, max_bytes: int = 20 * MIB, max_count: int = 3,
+                content_guidance: tuple[str, str] | None = None) -> KindRule:
     label, label_en = MODULE_LABELS[code]
-    return KindRule(code, label, label_en, code, _ENTRY_FORMATS, max_bytes, 1, max_count, entry_required=True)
+    return KindRule(code, label, label_en, code, _ENTRY_FORMATS, max_bytes, 1, max_count, entry_required=True,
+                    content_guidance=content_guidance)
+
+
+# The manual's advice on the evidence of 企业人才业绩.
+PERFORMANCE_EVIDENCE = (
+    "佐证材料应与所填报的数据相符；由企业内部单一出具的利润、缴税和用工人数等证明不作为有效佐证材料",
+    "The evidence must match the figures entered; a statement of profit, tax or headcount issued by the "
+    "enterprise alone is not valid evidence",
+)
 
 
 RULES: dict[str, KindRule] = {rule.code: rule for rule in (
@@ -75,7 +87,7 @@ RULES: dict[str, KindRule] = {rule.code: rule for rule in (
              20 * MIB, 1, 3),
     _entry_kind("continuing_education"),
     _entry_kind("part_time_posts"),
-    _entry_kind("enterprise_performance"),
+    _entry_kind("enterprise_performance", content_guidance=PERFORMANCE_EVIDENCE),
     _entry_kind("honors"),
     _entry_kind("awards"),
     _entry_kind("publications", max_bytes=50 * MIB, max_count=20),

@@ -96,6 +96,8 @@ class Requirements(BaseModel):
     format: str
     size: str
     count: str
+    # 内容要求: what the content must show, for the kinds where the manual says so.
+    content: str | None = None
 
 
 class KindRuleOut(BaseModel):
@@ -137,12 +139,14 @@ def requirements(rule: KindRule, language: str) -> Requirements:
             format=f"{', '.join(fmt.label for fmt in rule.formats)}, recognised from the content; HEIC photos, "
                    "password-protected PDFs, empty files and names with two extensions are rejected",
             size=f"at most {size} MiB ({rule.max_bytes} bytes) per file",
-            count=f"{rule.min_count} to {rule.max_count} files {per}; the same file twice is rejected")
+            count=f"{rule.min_count} to {rule.max_count} files {per}; the same file twice is rejected",
+            content=rule.content_guidance[1] if rule.content_guidance else None)
     per = "每条经历" if rule.entry_required else "每份申报"
     return Requirements(
         format=f"{formats}（按文件内容识别）；不接受 HEIC 照片、设有打开密码的 PDF、空文件和双重扩展名的文件",
         size=f"每个文件不超过 {size} MB（{rule.max_bytes} 字节）",
-        count=f"{per} {rule.min_count}–{rule.max_count} 个；同一文件不能重复上传")
+        count=f"{per} {rule.min_count}–{rule.max_count} 个；同一文件不能重复上传",
+        content=rule.content_guidance[0] if rule.content_guidance else None)
 
 
 class RulesOut(BaseModel):

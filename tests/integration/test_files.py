@@ -288,7 +288,8 @@ async def test_rules_state_every_kind(portal):
         "max_bytes": 2 * MIB, "max_mib": 2.0, "min_count": 1, "max_count": 1, "count_scope": "application",
         "entry_required": False, "requirements": {
             "format": "JPEG、PNG（按文件内容识别）；不接受 HEIC 照片、设有打开密码的 PDF、空文件和双重扩展名的文件",
-            "size": "每个文件不超过 2 MB（2097152 字节）", "count": "每份申报 1–1 个；同一文件不能重复上传"}}
+            "size": "每个文件不超过 2 MB（2097152 字节）", "count": "每份申报 1–1 个；同一文件不能重复上传",
+            "content": None}}
     assert rules["id_card"]["formats"] == ["JPEG", "PNG", "PDF"]
     assert (rules["id_card"]["min_count"], rules["id_card"]["max_count"]) == (1, 2)
     assert rules["id_card"]["module"] == "materials"
@@ -300,6 +301,8 @@ async def test_rules_state_every_kind(portal):
     assert rules["honors"]["count_scope"] == "entry"
     assert rules["honors"]["module"] == "honors"
     assert rules["diploma"]["entry_required"] is False
+    assert "企业内部单一出具的利润、缴税和用工人数等证明不作为有效佐证材料" in rules["enterprise_performance"][
+        "requirements"]["content"]
 
 
 async def test_rules_in_english(portal):
@@ -312,6 +315,8 @@ async def test_rules_in_english(portal):
     assert degree["requirements"]["size"] == "at most 10 MiB (10485760 bytes) per file"
     assert degree["requirements"]["count"] == "1 to 2 files per application; the same file twice is rejected"
     assert "HEIC photos" in degree["requirements"]["format"]
+    performance = next(rule for rule in body["kinds"] if rule["code"] == "enterprise_performance")
+    assert "issued by the enterprise alone is not valid evidence" in performance["requirements"]["content"]
 
 
 # Upload and download
