@@ -28,12 +28,19 @@ def history_view(row, language: str) -> list[HistoryStep]:
             for step in domain.history(row)]
 
 
-def binding_view(row, language: str = "zh") -> Binding:
+def binding_view(row, language: str = "zh", applications_under_review: int = 0) -> Binding:
     return Binding(
         binding_id=str(row["id"]), status=row["status"], status_label=domain.status_label(row["status"], language),
         uscc=row["uscc"], unit_name=row["unit_name"], opinion=row["opinion"],
         requested_at=row["requested_at"], decided_at=row["decided_at"], unbound_at=row["unbound_at"],
-        history=history_view(row, language))
+        applications_under_review=applications_under_review, history=history_view(row, language))
+
+
+async def under_review_of(connection: asyncpg.Connection, row) -> int:
+    """Count the person's applications under review through an approved binding's unit; 0 for other bindings."""
+    if row["status"] != domain.BindingStatus.APPROVED:
+        return 0
+    return await repository.count_applications_under_review(connection, row["person_id"], row["uscc"])
 
 
 def parse_binding_id(request: web.Request) -> uuid.UUID:
@@ -121,11 +128,12 @@ async def _insert_pending(connection: asyncpg.Connection, caller: Principal, uni
 async def list_bindings(request: web.Request) -> web.Response:
     caller = principal(request)
 
+    language = preferred_language(request)
     async with request.app[pool_key].acquire() as connection:
         rows = await repository.list_person_bindings(connection, caller.user_id)
+        items = [binding_view(row, language, await under_review_of(connection, row)) for row in rows]
 
-    language = preferred_language(request)
-    return json_response(BindingList(items=[binding_view(row, language) for row in rows]))
+    return json_response(BindingList(items=items))
 
 
 async def load_own_binding(connection: asyncpg.Connection, caller: Principal, binding_id: uuid.UUID, *,
@@ -146,8 +154,9 @@ async def get_binding(request: web.Request) -> web.Response:
 
     async with request.app[pool_key].acquire() as connection:
         row = await load_own_binding(connection, caller, binding_id)
+        under_review = await under_review_of(connection, row)
 
-    return json_response(binding_view(row, preferred_language(request)))
+    return json_response(binding_view(row, preferred_language(request), under_review))
 
 
 @api.post("/bindings/{binding_id}/unbind",

@@ -134,6 +134,9 @@ class Binding(BaseModel):
     requested_at: datetime
     decided_at: datetime | None
     unbound_at: datetime | None
+    # Applications submitted through this approved binding's unit and still under review: while above 0,
+    # unbinding is refused. Learned from events, so it can trail a submission by a moment.
+    applications_under_review: int = 0
     history: list[HistoryStep]
 
 

@@ -29,14 +29,14 @@ async def status_of(person: Portal, application_id: str, expected: str) -> str:
     return await wait_for(reached, f"the status {expected}")
 
 
-async def unbind_answer(person: Portal, binding_id: str, expected: int) -> dict:
-    """Ask to unbind until the binding service, which learns of reviews from events, answers `expected`."""
+async def under_review_seen(person: Portal, binding_id: str, count: int) -> None:
+    """Wait until the binding service, which learns of submissions and reviews from events, counts `count`."""
 
-    async def answered():
-        status, body = await person.request("POST", "binding", f"/bindings/{binding_id}/unbind")
-        return body if status == expected else None
+    async def seen():
+        binding = await person.get("binding", f"/bindings/{binding_id}")
+        return binding["applications_under_review"] == count
 
-    return await wait_for(answered, f"unbinding to answer {expected}")
+    await wait_for(seen, f"the binding to show {count} application(s) under review")
 
 
 async def bound_applicant(portal: Portal) -> tuple[Portal, Portal, dict, dict]:
@@ -122,7 +122,8 @@ async def test_draft_to_approval_with_return(launched):
         assert first["snapshot_version"] == 1
         await status_of(person, application_id, STATUS_SUBMITTED)
         binding_id = (await person.get("binding", "/bindings"))["items"][0]["binding_id"]
-        under_review = await unbind_answer(person, binding_id, 409)
+        await under_review_seen(person, binding_id, 1)
+        under_review = await person.post("binding", f"/bindings/{binding_id}/unbind", expect=409)
         assert under_review["code"] == "binding.application_under_review"
 
         # The unit returns it with two modules ticked.
@@ -176,7 +177,8 @@ async def test_draft_to_approval_with_return(launched):
             "submitted", "returned", "resubmitted", "approved", "approved"]
 
         # With the material approved by the department, the person may leave the unit again.
-        unbound = await unbind_answer(person, binding_id, 200)
+        await under_review_seen(person, binding_id, 0)
+        unbound = await person.post("binding", f"/bindings/{binding_id}/unbind", expect=200)
         assert unbound["status"] == "unbound"
 
 

@@ -661,20 +661,27 @@ async def test_unbind_waits_for_review_to_finish(portal, bus, suite):
     application_id = str(uuid.uuid4())
 
     await deliver(bus, suite, submitted(application_id, me["user_id"], unit_data["uscc"]))
+    shown = await person.get("binding", f"/bindings/{requested['binding_id']}")
+    listed = (await person.get("binding", "/bindings"))["items"][0]
     _, under_review = await person.request("POST", "binding", unbind_path, expect=409)
     _, english = await person.request("POST", "binding", unbind_path, expect=409, headers={"Accept-Language": "en"})
     await deliver(bus, suite, submitted(application_id, me["user_id"], unit_data["uscc"], "application.resubmitted"))
     _, resubmitted = await person.request("POST", "binding", unbind_path, expect=409)
     await deliver(bus, suite, review_ended("review.material_approved", application_id))
+    after_review = await person.get("binding", f"/bindings/{requested['binding_id']}")
     unbound = await person.post("binding", unbind_path, expect=200)
 
+    assert shown["applications_under_review"] == 1
+    assert listed["applications_under_review"] == 1
     assert under_review["code"] == "binding.application_under_review"
     assert unit_data["unit_name"] in under_review["detail"]
     assert "审核结束" in under_review["detail"]
     assert under_review["applications_under_review"] == 1
     assert "under review" in english["detail"]
     assert resubmitted["code"] == "binding.application_under_review"
+    assert after_review["applications_under_review"] == 0
     assert unbound["status"] == "unbound"
+    assert unbound["applications_under_review"] == 0
 
 
 async def test_review_end_before_submission_is_kept(portal, bus, suite):
