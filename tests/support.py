@@ -100,9 +100,10 @@ class Portal:
         created = await self.post("identity", "/unit-registrations", {**body, "sms_code": code}, expect=201)
         return created["user_id"]
 
-    async def login(self, account: str, password: str) -> "Portal":
+    async def login(self, account: str, password: str, channel: str = "web") -> "Portal":
         tokens = await self.post("identity", "/sessions", {"account": account, "password": password,
-                                                           **await self.solve_captcha()}, expect=201)
+                                                           "channel": channel, **await self.solve_captcha()},
+                                 expect=201)
         signed_in = self.as_user(tokens["access_token"])
         signed_in.refresh_token = tokens["refresh_token"]
         return signed_in

@@ -105,6 +105,10 @@ register_messages({
         "请求过于频繁", "Too many requests",
         "当前网络的请求过于频繁，请 {seconds} 秒后再试。",
         "Too many requests from this network; try again in {seconds} seconds."),
+    "identity.qr_app_session_required": Message(
+        "请使用手机 App 扫码", "Scan with the mobile app",
+        "扫码登录须在已登录的手机 App 中扫描和确认，网页登录的会话不能扫码。",
+        "A QR sign-in is scanned and confirmed in the signed-in mobile app; a web session cannot scan it."),
     "identity.qr_ticket_expired": Message("二维码已过期", "QR code expired",
                                           "二维码有效期为 2 分钟，请刷新页面上的二维码后重新扫描。",
                                           "A QR code is valid for 2 minutes; refresh it on the page and scan again."),

@@ -74,6 +74,10 @@ async def scan_ticket(connection: asyncpg.Connection, ticket_id: str, caller: Pr
                       at: datetime) -> QrScanned:
     """Record that the caller's app session scanned the ticket, and show the app which page asked."""
     row = await _ticket(connection, ticket_id)
+    if await repository.sessions.session_channel(connection, uuid.UUID(caller.session_id)) != "app":
+        log.info("QR ticket %s scan by user %s refused: session %s is not an app session", row["id"],
+                 caller.user_id, caller.session_id)
+        raise ApiError(403, "identity.qr_app_session_required")
     _raise_on(domain.qr_scan_error(_state(row), caller.user_id, caller.session_id, at))
     await repository.qr.mark_scanned(connection, row["id"], uuid.UUID(caller.user_id), uuid.UUID(caller.session_id),
                                      at)

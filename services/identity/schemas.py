@@ -168,6 +168,8 @@ class SignIn(CaptchaAnswer):
     # A person's mobile or ID number, a unit's 统一社会信用代码, or a staff account.
     account: str = Field(min_length=1, max_length=64)
     password: str = Field(min_length=1, max_length=128)
+    # The mobile app signs in with "app": only its sessions may scan QR sign-in tickets (扫码登录).
+    channel: Literal["web", "app"] = "web"
 
 
 class RefreshRequest(Request):

@@ -29,7 +29,8 @@ log = logging.getLogger(__name__)
 
 
 async def open_session(connection: asyncpg.Connection, identity: Identity, account: asyncpg.Record,
-                       client: Client, method: str, at: datetime) -> tuple[uuid.UUID, TokenPair]:
+                       client: Client, method: str, at: datetime,
+                       channel: str = "web") -> tuple[uuid.UUID, TokenPair]:
     """Start a session for a signed-in account and return its id and first token pair.
 
     A unit's first sign-in is announced, because binding to a unit requires it.
@@ -40,15 +41,15 @@ async def open_session(connection: asyncpg.Connection, identity: Identity, accou
     refresh_token = new_secret()
     expires_at = at + timedelta(seconds=identity.settings.refresh_token_ttl)
     await repository.sessions.insert_session(connection, session_id, account["id"], at, expires_at,
-                                             access_expires_at, method, client.address, client.user_agent,
-                                             hash_token(refresh_token))
+                                             access_expires_at, method, channel, client.address,
+                                             client.user_agent, hash_token(refresh_token))
 
     first_sign_in = (account["first_signed_in_at"] is None
                      and await repository.accounts.mark_first_sign_in(connection, account["id"], at))
     if first_sign_in and account["kind"] == Kind.UNIT:
         await messaging.record_unit_first_signed_in(connection, account["id"], account["uscc"],
                                                     account["unit_name"], at)
-    log.info("user %s signed in with session %s (%s)", account["id"], session_id, method)
+    log.info("user %s signed in with session %s (%s, %s)", account["id"], session_id, method, channel)
     return session_id, _token_pair(identity, access_token, refresh_token)
 
 

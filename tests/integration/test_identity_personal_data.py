@@ -104,7 +104,7 @@ async def test_logs_hold_no_personal_data_or_secrets(portal, caplog, identity_ap
     await portal.register_person(person)
     await portal.post("identity", "/sessions", {"account": person["id_number"].lower(), "password": "Wrong#2026pw",
                                                 **await portal.solve_captcha()}, expect=401)
-    signed_in = await portal.login(person["id_number"], person["password"])
+    signed_in = await portal.login(person["id_number"], person["password"], channel="app")
     await signed_in.get("identity", "/me")
     ticket = await portal.post("identity", "/qr-tickets", expect=201)
     await signed_in.post("identity", f"/qr-tickets/{ticket['ticket_id']}/scan")

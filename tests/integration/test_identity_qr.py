@@ -35,7 +35,7 @@ async def app_session(portal: Portal) -> tuple[dict, str, Portal]:
     """A person signed in on the mobile app."""
     person = new_person()
     user_id = await portal.register_person(person)
-    return person, user_id, await portal.login(person["mobile"], person["password"])
+    return person, user_id, await portal.login(person["mobile"], person["password"], channel="app")
 
 
 async def new_ticket(page: Portal) -> dict:
@@ -201,6 +201,29 @@ async def test_only_signed_in_app_scans(page, portal):
     assert (await poll(page, ticket))["status"] == "waiting"
 
 
+async def test_only_app_sessions_scan(page, portal):
+    person, _, app = await app_session(portal)
+    web = await portal.login(person["mobile"], person["password"])
+    ticket = await new_ticket(page)
+
+    rejected = await web.post("identity", f"/qr-tickets/{ticket['ticket_id']}/scan", expect=403)
+    rejected_en = await web.post("identity", f"/qr-tickets/{ticket['ticket_id']}/scan", expect=403,
+                                headers={"Accept-Language": "en"})
+    waiting = await poll(page, ticket)
+    await app.post("identity", f"/qr-tickets/{ticket['ticket_id']}/scan")
+    await app.post("identity", f"/qr-tickets/{ticket['ticket_id']}/confirm")
+    collected = await poll(page, ticket)
+    by_qr = page.as_user(collected["access_token"])
+    next_ticket = await new_ticket(page)
+    chained = await by_qr.post("identity", f"/qr-tickets/{next_ticket['ticket_id']}/scan", expect=403)
+
+    assert rejected["code"] == "identity.qr_app_session_required"
+    assert "手机 App" in rejected["detail"]
+    assert "mobile app" in rejected_en["detail"]
+    assert waiting["status"] == "waiting"
+    assert chained["code"] == "identity.qr_app_session_required"
+
+
 async def test_only_scanning_session_confirms(page, portal):
     person, _, app = await app_session(portal)
     other_person = await app_session(portal)
@@ -243,7 +266,7 @@ async def test_confirming_session_signed_out_before_collection(page, portal):
 async def test_unit_signs_in_by_qr(page, portal):
     unit = new_unit()
     await portal.register_unit(unit)
-    app = await portal.login(unit["uscc"], unit["password"])
+    app = await portal.login(unit["uscc"], unit["password"], channel="app")
     ticket = await new_ticket(page)
     await app.post("identity", f"/qr-tickets/{ticket['ticket_id']}/scan")
     await app.post("identity", f"/qr-tickets/{ticket['ticket_id']}/confirm")

@@ -8,14 +8,19 @@ import asyncpg
 
 async def insert_session(connection: asyncpg.Connection, session_id: uuid.UUID, user_id: uuid.UUID,
                          now: datetime, expires_at: datetime, access_expires_at: datetime, method: str,
-                         client_address: str, user_agent: str, refresh_token_hash: bytes) -> None:
+                         channel: str, client_address: str, user_agent: str, refresh_token_hash: bytes) -> None:
     """Insert a session together with its first refresh token."""
     await connection.execute(
         "WITH session AS (INSERT INTO sessions (id, user_id, created_at, expires_at, access_expires_at,"
-        " sign_in_method, client_address, user_agent) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id)"
+        " sign_in_method, channel, client_address, user_agent) VALUES ($1, $2, $3, $4, $5, $6, $10, $7, $8)"
+        " RETURNING id)"
         " INSERT INTO refresh_tokens (token_hash, session_id, created_at) SELECT $9, id, $3 FROM session",
         session_id, user_id, now, expires_at, access_expires_at, method, client_address, user_agent,
-        refresh_token_hash)
+        refresh_token_hash, channel)
+
+
+async def session_channel(connection: asyncpg.Connection, session_id: uuid.UUID) -> str | None:
+    return await connection.fetchval("SELECT channel FROM sessions WHERE id = $1", session_id)
 
 
 async def insert_refresh_token(connection: asyncpg.Connection, token_hash: bytes, session_id: uuid.UUID,

@@ -39,8 +39,9 @@ async def poll_qr_ticket(request: web.Request) -> web.Response:
     return json_response(status.model_dump(mode="json", exclude_none=True), headers=NO_STORE)
 
 
-@api.post("/qr-tickets/{ticket_id}/scan", summary="Scan a QR ticket from the signed-in app; returns where the"
-          " sign-in was requested from", response=QrScanned)
+@api.post("/qr-tickets/{ticket_id}/scan", summary="Scan a QR ticket from the signed-in app (a session opened"
+          " with channel \"app\"; 403 for web sessions); returns where the sign-in was requested from",
+          response=QrScanned)
 async def scan_qr_ticket(request: web.Request) -> web.Response:
     caller = await active_caller(request)
 

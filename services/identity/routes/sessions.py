@@ -20,8 +20,8 @@ api = Api("identity")
 NO_STORE = {"Cache-Control": "no-store"}
 
 
-@api.post("/sessions", summary="Sign in (登录) with account, password and captcha; failures are throttled per"
-          " account and per client address (429 with Retry-After)",
+@api.post("/sessions", summary="Sign in (登录) with account, password and captcha; the mobile app sends"
+          " channel \"app\". Failures are throttled per account and per client address (429 with Retry-After)",
           body=SignIn, response=TokenPair, status=201, public=True)
 async def create_session(request: web.Request, body: SignIn) -> web.Response:
     identity = identity_of(request)
@@ -31,7 +31,8 @@ async def create_session(request: web.Request, body: SignIn) -> web.Response:
     async with request.app[pool_key].acquire() as connection, committing_rejections(connection):
         await use_captcha(connection, identity, body.captcha_id, body.captcha_answer, at)
         account = await sign_in.check_password(connection, identity, body.account, body.password, caller, at)
-        _, tokens = await sessions.open_session(connection, identity, account, caller, "password", at)
+        _, tokens = await sessions.open_session(connection, identity, account, caller, "password", at,
+                                                body.channel)
 
     return json_response(tokens, status=201, headers=NO_STORE)
 
