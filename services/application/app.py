@@ -16,6 +16,7 @@ from . import (  # noqa: F401
     errors,
     form_routes,
     grading_routes,
+    internal_routes,
     module_routes,
     promotion_routes,
     submission,

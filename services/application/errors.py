@@ -37,6 +37,11 @@ register_messages({
         "申报信息未通过数据验证", "The application did not pass validation",
         "请按 errors 中列出的模块和字段逐项修改后重新提交。",
         "Correct each module and field listed in errors, then submit again."),
+    "application.binding_in_use": Message(
+        "有经该推荐单位提交的申报正在审核中", "An application through this unit is under review",
+        "审核结束（业务部门审核通过材料或终止审核）之前不能解除与该推荐单位的绑定。",
+        "The binding to this unit cannot end until the review ends (the department approves the material "
+        "or the review is terminated)."),
     "application.pledge_required": Message(
         "请勾选“本人承诺，申报所提供的材料真实、准确，如有违诺情况，本人愿承担所有责任”",
         "Tick the pledge that the submitted material is true and accurate"),

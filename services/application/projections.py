@@ -42,6 +42,20 @@ async def end_binding(c: Connection, binding_id: str, person_id: str, uscc: str,
         binding_id, person_id, uscc, ended_at)
 
 
+# How long a binding that the binding service is about to end stops counting as bound. The
+# binding.unbound event normally arrives within a second; the binding counts again after this time
+# when the unbinding did not happen.
+UNBINDING_HOLD = "10 minutes"
+_NOT_BEING_UNBOUND = f"(unbinding_checked_at IS NULL OR unbinding_checked_at < now() - interval '{UNBINDING_HOLD}')"
+
+
+async def mark_unbinding_checked(c: Connection, binding_id: str, person_id: str, uscc: str) -> None:
+    await c.execute(
+        "INSERT INTO bindings (binding_id, person_id, uscc, unbinding_checked_at) VALUES ($1, $2, $3, now())"
+        " ON CONFLICT (binding_id) DO UPDATE SET unbinding_checked_at = now()",
+        binding_id, person_id, uscc)
+
+
 async def current_binding(c: Connection, person_id: str) -> BoundUnit | None:
     """Return the person's approved binding, else their pending request, else None.
 
@@ -49,7 +63,7 @@ async def current_binding(c: Connection, person_id: str) -> BoundUnit | None:
     """
     row = await c.fetchrow(
         "SELECT uscc, coalesce(unit_name, uscc) AS unit_name, approved_at IS NOT NULL AS approved"
-        " FROM bindings WHERE person_id = $1 AND ended_at IS NULL"
+        f" FROM bindings WHERE person_id = $1 AND ended_at IS NULL AND {_NOT_BEING_UNBOUND}"
         " AND (approved_at IS NOT NULL OR requested_at IS NOT NULL)"
         " ORDER BY approved_at IS NOT NULL DESC, coalesce(approved_at, requested_at) DESC LIMIT 1", person_id)
     return BoundUnit(row["uscc"], row["unit_name"], row["approved"]) if row else None
@@ -64,7 +78,7 @@ async def repoint_drafts(c: Connection, person_id: str) -> int:
         "UPDATE applications a SET uscc = b.uscc, unit_name = b.unit_name, unit_nature = u.unit_nature,"
         " updated_at = now()"
         " FROM (SELECT uscc, unit_name FROM bindings WHERE person_id = $1 AND approved_at IS NOT NULL"
-        "       AND ended_at IS NULL ORDER BY approved_at DESC LIMIT 1) b"
+        f"       AND ended_at IS NULL AND {_NOT_BEING_UNBOUND} ORDER BY approved_at DESC LIMIT 1) b"
         " LEFT JOIN units u ON u.uscc = b.uscc"
         " WHERE a.person_id = $1 AND a.status = 'draft'"
         " AND (a.uscc <> b.uscc OR a.unit_nature IS DISTINCT FROM u.unit_nature)",

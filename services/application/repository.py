@@ -88,6 +88,18 @@ async def set_unit_nature(c: Connection, application_id: uuid.UUID, unit_nature:
                     application_id, unit_nature)
 
 
+async def lock_person_submissions(c: Connection, person_id: str) -> None:
+    """Serialise a person's submissions with the checks that their binding may end, until the transaction ends."""
+    await c.execute("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", f"application.person:{person_id}")
+
+
+async def count_under_review(c: Connection, person_id: str, uscc: str) -> int:
+    """Count the person's applications submitted through the unit and still under review (已申报 or 被退回)."""
+    return await c.fetchval(
+        "SELECT count(*) FROM applications WHERE person_id = $1 AND uscc = $2 AND status IN ('submitted', 'returned')",
+        person_id, uscc)
+
+
 async def mark_submitted(c: Connection, application_id: uuid.UUID, version: int, submitted_at: datetime,
                          pending_stage: str) -> None:
     """Set the status after a submission; a return notice is cleared, its flow node stays."""

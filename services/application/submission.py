@@ -120,6 +120,7 @@ async def write_submission(c: asyncpg.Connection, caller: Principal, application
     application_id = application["application_id"]
     now = datetime.now(UTC)
     resubmission = application["status"] == Status.RETURNED
+    await repository.lock_person_submissions(c, application["person_id"])
     application = await enforce_for_submission(c, application, now)
     modules = await current_modules(c, application)
     files = attached_files(files, modules)

@@ -10,14 +10,17 @@ from services.common.auth import Principal
 from services.common.errors import ApiError, FieldError, preferred_language
 from services.common.events import record_event
 from services.common.idempotency import find_response, idempotency_key, request_hash, save_response
-from services.common.service import pool_key
+from services.common.internal import call_internal
+from services.common.service import http_key, pool_key, settings_key
 from services.common.validators import is_valid_uscc, normalize_uscc
-from services.common.web import Api, json_response, principal
+from services.common.web import Api, DependencyUnavailable, json_response, principal
 
 from . import domain, profile, repository
 from .schemas import Binding, BindingList, BindRequest, Dictionaries, HistoryStep, Unit
 
 log = logging.getLogger(__name__)
+
+APPLICATION_SERVICE = "申报服务 / application service"
 
 api = Api(title="binding")
 APPLICANT = ("applicant",)
@@ -159,6 +162,27 @@ async def get_binding(request: web.Request) -> web.Response:
     return json_response(binding_view(row, preferred_language(request), under_review))
 
 
+async def confirm_with_applications(request: web.Request, binding: repository.Record) -> None:
+    """Ask the application service, under the binding's row lock, whether the binding may end.
+
+    The events this service keeps trail a submission by a moment. The application service checks its
+    own records and, when the binding may end, stops counting it as bound, so it rejects a submission
+    made in that moment.
+    """
+    settings = request.app[settings_key]
+    url = f"{settings.application_url}/internal/bindings/{binding['id']}/unbinding-check"
+    status, body = await call_internal(request.app[http_key], request, "POST", url, settings.internal_token,
+                                       APPLICATION_SERVICE, json={"person_id": binding["person_id"],
+                                                                  "uscc": binding["uscc"]})
+    if status == 409:
+        count = body.get("applications_under_review", 1) if isinstance(body, dict) else 1
+        raise ApiError(409, "binding.application_under_review", unit_name=binding["unit_name"],
+                       extra={"applications_under_review": count})
+    if status != 204:
+        log.warning("unbinding check of binding %s returned status %d", binding["id"], status)
+        raise DependencyUnavailable(APPLICATION_SERVICE)
+
+
 @api.post("/bindings/{binding_id}/unbind",
           summary="Unbind my approved unit; refused while an application through it is under review",
           response=Binding, roles=APPLICANT)
@@ -172,6 +196,7 @@ async def unbind(request: web.Request) -> web.Response:
                                                                          current["uscc"])
         try:
             domain.check_unbindable(current, under_review)
+            await confirm_with_applications(request, current)
         except ApiError as e:
             log.info("person %s may not unbind binding %s: %s", caller.user_id, binding_id, e.code)
             raise

@@ -1,5 +1,7 @@
-"""Calls to another service's HTTP API, forwarding the caller's access token and request id."""
+"""Calls to another service's HTTP API: forwarding the caller's access token, or with the service-to-service
+token on `/internal/…` paths."""
 
+import hmac
 import logging
 from typing import Any
 
@@ -31,4 +33,36 @@ async def call_service(http: aiohttp.ClientSession, request: web.Request, method
         raise DependencyUnavailable(dependency)
     if status == 401:
         raise ApiError(401, "auth.invalid_token")
+    return status, body
+
+
+INTERNAL_TOKEN_HEADER = "X-Internal-Token"
+
+
+def require_internal_token(request: web.Request, expected: str) -> None:
+    """Raise 404 unless the request carries the service-to-service token, so outsiders learn nothing."""
+    presented = request.headers.get(INTERNAL_TOKEN_HEADER, "").encode()
+    if not hmac.compare_digest(presented, expected.encode()):
+        log.warning("internal path %s called without the service-to-service token", request.path)
+        raise ApiError(404, "not_found")
+
+
+async def call_internal(http: aiohttp.ClientSession, request: web.Request, method: str, url: str, token: str,
+                        dependency: str, **kwargs: Any) -> tuple[int, Any]:
+    """Call another service's `/internal/…` path with the service-to-service token.
+
+    Return (status, JSON body or None); a connection failure, a timeout or a 5xx becomes a 503.
+    """
+    headers = {INTERNAL_TOKEN_HEADER: token, REQUEST_ID_HEADER: request.get("request_id", "")}
+    try:
+        async with http.request(method, url, headers=headers, timeout=aiohttp.ClientTimeout(total=10),
+                                **kwargs) as response:
+            body = await response.json(content_type=None) if response.content_length != 0 else None
+            status = response.status
+    except (aiohttp.ClientError, TimeoutError, ValueError) as e:
+        log.warning("internal call %s %s failed: %r", method, url, e)
+        raise DependencyUnavailable(dependency) from e
+    if status >= 500:
+        log.warning("internal call %s %s returned status %d", method, url, status)
+        raise DependencyUnavailable(dependency)
     return status, body

@@ -1,6 +1,7 @@
 """The binding service with identity, against the real PostgreSQL and RabbitMQ.
 
-Run with TALENT_TEST_SERVICES=identity,binding (or all services).
+Run with TALENT_TEST_SERVICES=identity,binding,application (or all services): an unbinding asks the
+application service first.
 """
 
 import asyncio

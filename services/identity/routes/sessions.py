@@ -1,11 +1,10 @@
 """Endpoints of sign-in sessions (登录, 安全退出), the public keys and the revocation list."""
 
-import hmac
 import uuid
 
 from aiohttp import web
 
-from services.common.errors import ApiError
+from services.common.internal import require_internal_token
 from services.common.service import pool_key
 from services.common.web import Api, json_response
 
@@ -72,9 +71,7 @@ async def show_jwks(request: web.Request) -> web.Response:
 @api.get("/internal/revoked-sessions", summary="Revoked sessions whose access tokens may not have expired yet"
          " (service-to-service, X-Internal-Token)", response=RevokedSessions, public=True)
 async def list_revoked_sessions(request: web.Request) -> web.Response:
-    presented = request.headers.get("X-Internal-Token", "").encode()
-    if not hmac.compare_digest(presented, identity_of(request).settings.internal_token.encode()):
-        raise ApiError(404, "not_found")
+    require_internal_token(request, identity_of(request).settings.internal_token)
 
     async with request.app[pool_key].acquire() as connection:
         rows = await repository.sessions.revoked_sessions(connection, now())
