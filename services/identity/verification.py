@@ -89,14 +89,19 @@ async def send_sms_code(connection: asyncpg.Connection, identity: Identity, mobi
     per mobile and per client address.
 
     A reset_password code for a mobile without an account is stored but not sent, so that the
-    caller sees the same response and the same limits as for a known mobile.
+    caller sees the same response and the same limits as for a known mobile. A reset_password request
+    from an address where the mobile's account signed in before counts only the codes requested from
+    there against the mobile's limits, so codes requested elsewhere cannot keep the owner from a reset.
     """
     mobile_hash = identity.cipher.lookup_hash("mobile", mobile)
     address_hash = None if client.is_proxy else identity.cipher.lookup_hash("address", client.address)
     await repository.verification.lock_sms_requests(connection, mobile_hash)
     if address_hash is not None:
         await repository.verification.lock_sms_requests(connection, address_hash)
-    await _check_sms_limits(connection, mobile_hash, address_hash, now)
+    owner_address = (purpose is Purpose.RESET_PASSWORD and address_hash is not None
+                     and await repository.accounts.mobile_recognised_at(
+                         connection, mobile, address_hash, now - domain.RECOGNISED_ADDRESS_MEMORY))
+    await _check_sms_limits(connection, mobile_hash, address_hash, now, owner_address)
 
     code = domain.new_sms_code()
     code_hash = _code_hash(identity, mobile, purpose, code)
@@ -110,10 +115,14 @@ async def send_sms_code(connection: asyncpg.Connection, identity: Identity, mobi
 
 
 async def _check_sms_limits(connection: asyncpg.Connection, mobile_hash: bytes, address_hash: bytes | None,
-                            now: datetime) -> None:
+                            now: datetime, owner_address: bool) -> None:
     since = now - domain.SMS_LIMIT_WINDOW
-    sent = await repository.verification.recent_sms_times(connection, mobile_hash, since,
-                                                          domain.SMS_DAILY_LIMIT_PER_MOBILE)
+    if owner_address:
+        sent = await repository.verification.recent_sms_times_for_mobile_from_address(
+            connection, mobile_hash, address_hash, since, domain.SMS_DAILY_LIMIT_PER_MOBILE)
+    else:
+        sent = await repository.verification.recent_sms_times(connection, mobile_hash, since,
+                                                              domain.SMS_DAILY_LIMIT_PER_MOBILE)
     wait = domain.resend_wait_seconds(sent[0] if sent else None, now)
     if wait:
         raise CommittedRejection(429, "identity.sms_too_frequent", seconds=wait, headers={"Retry-After": str(wait)})

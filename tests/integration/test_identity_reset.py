@@ -12,6 +12,7 @@ from tests.integration.identity_support import (
     captured_events,
     claims_of,
     portal_at,
+    random_address,
     sign_in_attempt,
     without_request,
 )
@@ -205,3 +206,27 @@ async def test_reset_clears_only_own_throttle(portal, identity_app):
     status, _, _ = await sign_in_attempt(portal, other["mobile"], other["password"])
 
     assert status == 429
+
+
+async def test_codes_requested_elsewhere_do_not_block_owner(portal, identity_app, http, test_settings):
+    person, _ = await registered_person(portal, identity_app)
+    home = portal_at(http, test_settings.identity_url, random_address())
+    await home.login(person["mobile"], person["password"])
+    stranger = portal_at(http, test_settings.identity_url, random_address())
+    # The registration code was the first of the mobile's 10 codes a day.
+    for _ in range(9):
+        await stranger.post("identity", "/sms-codes", {"mobile": person["mobile"], "purpose": "reset_password",
+                                                       **await stranger.solve_captcha()}, expect=202)
+        await age_sms_codes(identity_app, person["mobile"], 61)
+
+    blocked = await stranger.post("identity", "/sms-codes", {"mobile": person["mobile"], "purpose": "reset_password",
+                                                             **await stranger.solve_captcha()}, expect=429)
+    elsewhere = portal_at(http, test_settings.identity_url, random_address())
+    also_blocked = await elsewhere.post("identity", "/sms-codes", {
+        "mobile": person["mobile"], "purpose": "reset_password", **await elsewhere.solve_captcha()}, expect=429)
+    code = await home.sms_code(person["mobile"], purpose="reset_password")
+    await reset(home, person["mobile"], code)
+
+    assert blocked["code"] == "identity.sms_daily_limit"
+    assert also_blocked["code"] == "identity.sms_daily_limit"
+    await home.login(person["mobile"], NEW_PASSWORD)

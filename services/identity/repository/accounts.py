@@ -24,6 +24,18 @@ async def mobile_has_account(connection: asyncpg.Connection, mobile: str) -> boo
         " OR EXISTS (SELECT 1 FROM units WHERE contact_mobile = $1)", mobile)
 
 
+async def mobile_recognised_at(connection: asyncpg.Connection, mobile: str, address_hash: bytes,
+                                since: datetime) -> bool:
+    """True if an account with `mobile` (a person's, or a unit's contact mobile) signed in from the address
+    after `since`."""
+    return await connection.fetchval(
+        "SELECT EXISTS (SELECT 1 FROM recognised_addresses r"
+        " WHERE r.address_hash = $2 AND r.last_signed_in_at > $3 AND r.user_id IN ("
+        "  SELECT user_id FROM persons WHERE mobile = $1"
+        "  UNION ALL SELECT user_id FROM units WHERE contact_mobile = $1))",
+        mobile, address_hash, since)
+
+
 async def person_mobile_taken(connection: asyncpg.Connection, mobile: str) -> bool:
     return await connection.fetchval("SELECT EXISTS (SELECT 1 FROM persons WHERE mobile = $1)", mobile)
 

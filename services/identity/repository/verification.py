@@ -49,6 +49,16 @@ async def recent_sms_times(connection: asyncpg.Connection, mobile_hash: bytes, s
     return [row["created_at"] for row in rows]
 
 
+async def recent_sms_times_for_mobile_from_address(connection: asyncpg.Connection, mobile_hash: bytes,
+                                                   address_hash: bytes, since: datetime,
+                                                   limit: int) -> list[datetime]:
+    """Times of the codes for a mobile requested from one client address since `since`, newest first."""
+    rows = await connection.fetch(
+        "SELECT created_at FROM sms_codes WHERE mobile_hash = $1 AND address_hash = $2 AND created_at > $3"
+        " ORDER BY created_at DESC LIMIT $4", mobile_hash, address_hash, since, limit)
+    return [row["created_at"] for row in rows]
+
+
 async def recent_sms_times_from_address(connection: asyncpg.Connection, address_hash: bytes, since: datetime,
                                         limit: int) -> list[datetime]:
     """Times of the codes requested from a client address since `since`, newest first, at most `limit`."""
