@@ -64,12 +64,24 @@ def _check_password(password: str, info: ValidationInfo, *identity_fields: str) 
     return password
 
 
-Mobile = Annotated[str, AfterValidator(_mobile)]
-IdNumber = Annotated[str, AfterValidator(_id_number)]
-Uscc = Annotated[str, AfterValidator(_uscc)]
-RealName = Annotated[str, AfterValidator(_real_name)]
-StaffAccount = Annotated[str, AfterValidator(_staff_account)]
-SmsCode = Annotated[str, Field(min_length=1, max_length=16)]
+Mobile = Annotated[str, AfterValidator(_mobile), Field(
+    description="手机号码：11 位大陆手机号码 / 11-digit mainland mobile number", examples=["13812345678"])]
+IdNumber = Annotated[str, AfterValidator(_id_number), Field(
+    description="公民身份号码：18 位，GB 11643 校验位，末位 x 视为 X / 18-character ID number with the GB 11643 check"
+                " character; a final x counts as X", examples=["11010519491231002X"])]
+Uscc = Annotated[str, AfterValidator(_uscc), Field(
+    description="统一社会信用代码：18 位，GB 32100 校验位 / 18-character unified social credit code with the"
+                " GB 32100 check character", examples=["91350100M000100Y43"])]
+RealName = Annotated[str, AfterValidator(_real_name), Field(
+    description="姓名：2 至 30 个字符 / name of 2 to 30 characters", examples=["李晓明"])]
+StaffAccount = Annotated[str, AfterValidator(_staff_account), Field(
+    description="工作人员账号：3 至 32 位小写字母、数字或 . _ -，以字母开头 / 3 to 32 lower-case letters, digits or"
+                " . _ -, starting with a letter", examples=["reviewer.zhang"])]
+SmsCode = Annotated[str, Field(min_length=1, max_length=16, description="短信验证码：6 位数字 / 6-digit SMS code",
+                               examples=["482913"])]
+PASSWORD_RULES = ("密码：8 至 32 位，至少包含大写字母、小写字母、数字、符号中的 3 类，不能包含手机号码、身份证号或"
+                  "统一社会信用代码 / 8 to 32 characters with at least 3 of upper case, lower case, digits and"
+                  " symbols, not containing the mobile, ID number or credit code")
 
 
 class Request(BaseModel):
@@ -92,7 +104,7 @@ class Registration(Request):
     real_name: RealName
     # 公民身份号码, GB 11643-1999; a lower-case x check character is accepted.
     id_number: IdNumber
-    password: str
+    password: str = Field(description=PASSWORD_RULES)
 
     @field_validator("password")
     @classmethod
@@ -115,7 +127,7 @@ class VerifiedRegistration(Request):
     mobile: Mobile | None = None
     real_name: RealName
     id_number: IdNumber
-    password: str
+    password: str = Field(description=PASSWORD_RULES)
 
     @field_validator("password")
     @classmethod
@@ -144,7 +156,7 @@ class UnitRegistration(Request):
     contact_name: RealName
     contact_mobile: Mobile
     sms_code: SmsCode
-    password: str
+    password: str = Field(description=PASSWORD_RULES)
 
     @field_validator("password")
     @classmethod
@@ -156,7 +168,7 @@ class StaffCreation(Request):
     account: StaffAccount
     name: RealName
     role: Literal["department_reviewer", "admin"]
-    password: str
+    password: str = Field(description=PASSWORD_RULES)
 
     @field_validator("password")
     @classmethod
@@ -179,7 +191,7 @@ class RefreshRequest(Request):
 class PasswordReset(Request):
     mobile: Mobile
     sms_code: SmsCode
-    new_password: str
+    new_password: str = Field(description=PASSWORD_RULES)
     # 统一社会信用代码 of the unit to reset, needed only when the mobile is the contact of several units.
     account: Uscc | None = None
 
