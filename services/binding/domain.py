@@ -64,7 +64,8 @@ def active_binding_conflict(active: Mapping[str, Any]) -> ApiError:
 
 def check_decidable(binding: Mapping[str, Any]) -> None:
     if binding["status"] != BindingStatus.PENDING:
-        raise ApiError(409, "binding.not_pending", status_label=status_label(binding["status"]))
+        raise ApiError(409, "binding.not_pending", status_label=status_label(binding["status"]),
+                       status_label_en=status_label(binding["status"], "en"))
 
 
 def check_opinion(decision: Decision, opinion: str | None) -> None:
@@ -83,7 +84,8 @@ def check_unbindable(binding: Mapping[str, Any], applications_under_review: int)
     if binding["status"] == BindingStatus.PENDING:
         raise ApiError(409, "binding.unbind_pending", unit_name=binding["unit_name"])
     if binding["status"] != BindingStatus.APPROVED:
-        raise ApiError(409, "binding.not_bound", status_label=status_label(binding["status"]))
+        raise ApiError(409, "binding.not_bound", status_label=status_label(binding["status"]),
+                       status_label_en=status_label(binding["status"], "en"))
     if applications_under_review:
         raise ApiError(409, "binding.application_under_review", unit_name=binding["unit_name"],
                        extra={"applications_under_review": applications_under_review})

@@ -38,7 +38,7 @@ register_messages({
     "binding.not_pending": Message(
         "该绑定申请已审核", "The binding request was already decided",
         "该申请当前状态为“{status_label}”，只能审核待审核的申请。",
-        "The request's status is \"{status_label}\"; only pending requests can be decided."),
+        "The request's status is \"{status_label_en}\"; only pending requests can be decided."),
     "binding.unbind_pending": Message(
         "待审核的申请不能解除绑定", "A pending request cannot be unbound",
         "您向“{unit_name}”提交的绑定申请尚在审核中，无需解绑；如申请有误，请联系该单位审核为“审核不通过终止审核”。",
@@ -47,7 +47,7 @@ register_messages({
     "binding.not_bound": Message(
         "未与该单位建立绑定关系", "Not bound to this unit",
         "该申请当前状态为“{status_label}”，只有“材料终审通过”的绑定可以解除。",
-        "The request's status is \"{status_label}\"; only an approved binding can be unbound."),
+        "The request's status is \"{status_label_en}\"; only an approved binding can be unbound."),
     "binding.no_unit": Message(
         "当前账号未关联推荐单位", "The account acts for no unit",
         "请使用单位账号登录后重试。", "Sign in with the unit's account and try again."),

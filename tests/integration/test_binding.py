@@ -219,6 +219,8 @@ async def test_reject_requires_opinion_then_rebind(portal):
                                expect=200)
     _, decided_again = await unit.request("POST", "binding", reject_path, json={"opinion": "重复审核"},
                                           expect=409)
+    _, decided_again_en = await unit.request("POST", "binding", reject_path, json={"opinion": "重复审核"},
+                                             expect=409, headers={"Accept-Language": "en"})
     listed = await my_bindings(person)
     again = await bind(person, unit_data["uscc"])
 
@@ -228,6 +230,9 @@ async def test_reject_requires_opinion_then_rebind(portal):
     assert long_opinion["errors"][0]["code"] == "validation.too_long"
     assert rejected["status"] == "rejected"
     assert decided_again["code"] == "binding.not_pending"
+    assert "审核不通过终止审核" in decided_again["detail"]
+    assert "审核" not in decided_again_en["detail"]
+    assert "The request's status is" in decided_again_en["detail"]
     assert listed[0]["status_label"] == "审核不通过终止审核"
     assert listed[0]["opinion"] == "本单位无此人员，请核实后重新申请。"
     assert listed[0]["decided_at"] is not None
