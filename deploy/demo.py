@@ -13,6 +13,7 @@ import json
 import sys
 import time
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -63,6 +64,39 @@ def load_fixtures() -> tuple[dict[str, Any], dict[str, Any]]:
     unit["uscc"] = random_uscc(region=unit["uscc"][2:8])
     unit["contact_mobile"] = random_mobile()
     return person, unit
+
+
+@dataclass
+class BoundPair:
+    """A person bound to a unit, both registered from the fixtures and signed in."""
+
+    person: Portal
+    unit: Portal
+    person_data: dict[str, Any]
+    unit_data: dict[str, Any]
+    binding_id: str
+
+
+async def bound_fixture_pair(portal: Portal) -> BoundPair:
+    """Register the fixture unit (with its complete profile) and person, and bind them through the API."""
+    person_data, unit_data = load_fixtures()
+    await portal.register_unit(unit_data)
+    unit = await portal.login(unit_data["uscc"], unit_data["password"])
+    await unit.put("binding", "/unit/profile", unit_data["profile"] | {
+        "unit_name": unit_data["unit_name"], "contact_name": unit_data["contact_name"],
+        "contact_phone": unit_data["contact_mobile"]})
+    await portal.register_person(person_data)
+    person = await portal.login(person_data["mobile"], person_data["password"])
+
+    async def unit_known() -> bool:
+        status, _ = await person.request("GET", "binding", f"/units/{unit_data['uscc']}")
+        return status == 200
+
+    await wait_for(unit_known, "the unit to be known to the binding service")
+    binding = await person.post("binding", "/bindings", {"uscc": unit_data["uscc"]}, expect=201)
+    await unit.post("binding", f"/unit/binding-requests/{binding['binding_id']}/approve", {"opinion": "同意"},
+                    expect=200)
+    return BoundPair(person, unit, person_data, unit_data, binding["binding_id"])
 
 
 async def applicant_status(person: Portal, application_id: str) -> str:

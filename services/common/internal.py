@@ -14,6 +14,8 @@ from .web import REQUEST_ID_HEADER, DependencyUnavailable
 
 log = logging.getLogger(__name__)
 
+INTERNAL_TOKEN_HEADER = "X-Internal-Token"
+
 
 async def call_service(http: aiohttp.ClientSession, request: web.Request, method: str, url: str,
                        caller: Principal, dependency: str, **kwargs: Any) -> tuple[int, Any]:
@@ -21,22 +23,10 @@ async def call_service(http: aiohttp.ClientSession, request: web.Request, method
     headers = {"Authorization": f"Bearer {caller.token}",
                REQUEST_ID_HEADER: request.get("request_id", ""),
                "Accept-Language": request.headers.get("Accept-Language", "zh-CN")}
-    try:
-        async with http.request(method, url, headers=headers, **kwargs) as response:
-            body = await response.json(content_type=None) if response.content_length != 0 else None
-            status = response.status
-    except (aiohttp.ClientError, TimeoutError, ValueError) as e:
-        log.warning("call %s %s failed: %r", method, url, e)
-        raise DependencyUnavailable(dependency) from e
-    if status >= 500:
-        log.warning("call %s %s returned status %d", method, url, status)
-        raise DependencyUnavailable(dependency)
+    status, body = await _send(http, method, url, headers, dependency, **kwargs)
     if status == 401:
         raise ApiError(401, "auth.invalid_token")
     return status, body
-
-
-INTERNAL_TOKEN_HEADER = "X-Internal-Token"
 
 
 def require_internal_token(request: web.Request, expected: str) -> None:
@@ -54,15 +44,20 @@ async def call_internal(http: aiohttp.ClientSession, request: web.Request, metho
     Return (status, JSON body or None); a connection failure, a timeout or a 5xx becomes a 503.
     """
     headers = {INTERNAL_TOKEN_HEADER: token, REQUEST_ID_HEADER: request.get("request_id", "")}
+    return await _send(http, method, url, headers, dependency, timeout=aiohttp.ClientTimeout(total=10), **kwargs)
+
+
+async def _send(http: aiohttp.ClientSession, method: str, url: str, headers: dict[str, str], dependency: str,
+                **kwargs: Any) -> tuple[int, Any]:
+    """Return (status, JSON body or None); a connection failure, a timeout or a 5xx raises DependencyUnavailable."""
     try:
-        async with http.request(method, url, headers=headers, timeout=aiohttp.ClientTimeout(total=10),
-                                **kwargs) as response:
+        async with http.request(method, url, headers=headers, **kwargs) as response:
             body = await response.json(content_type=None) if response.content_length != 0 else None
             status = response.status
     except (aiohttp.ClientError, TimeoutError, ValueError) as e:
-        log.warning("internal call %s %s failed: %r", method, url, e)
+        log.warning("call %s %s failed: %r", method, url, e)
         raise DependencyUnavailable(dependency) from e
     if status >= 500:
-        log.warning("internal call %s %s returned status %d", method, url, status)
+        log.warning("call %s %s returned status %d", method, url, status)
         raise DependencyUnavailable(dependency)
     return status, body

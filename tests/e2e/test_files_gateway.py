@@ -16,7 +16,7 @@ import asyncpg
 import boto3
 import pytest
 
-from deploy.demo import load_fixtures, wait_for
+from deploy.demo import bound_fixture_pair, wait_for
 from tests.conftest import eventually
 from tests.e2e.conftest import ADMIN_PASSWORD
 from tests.support import Portal
@@ -39,27 +39,13 @@ async def http():
 async def draft(launched, http) -> dict:
     """An applicant bound to a unit with a draft application, as the demo's first steps make them."""
     portal = Portal.through_gateway(http, launched["gateway"])
-    person_data, unit_data = load_fixtures()
     admin = await portal.login("admin", ADMIN_PASSWORD)
     call = await admin.post("application", "/calls", {
         "title": "附件测试申报通知", "body": "附件上传测试。", "classes": ["A", "B", "C", "D", "E"],
         "opens_at": "2020-01-01T00:00:00+08:00", "closes_at": "2099-01-01T00:00:00+08:00"}, expect=201)
     await admin.post("application", f"/calls/{call['call_id']}/publish", expect=200)
-    await portal.register_unit(unit_data)
-    unit = await portal.login(unit_data["uscc"], unit_data["password"])
-    await unit.put("binding", "/unit/profile", unit_data["profile"] | {
-        "unit_name": unit_data["unit_name"], "contact_name": unit_data["contact_name"],
-        "contact_phone": unit_data["contact_mobile"]})
-    await portal.register_person(person_data)
-    person = await portal.login(person_data["mobile"], person_data["password"])
-
-    async def unit_known():
-        status, _ = await person.request("GET", "binding", f"/units/{unit_data['uscc']}")
-        return status == 200
-    await wait_for(unit_known, "the unit to be known to the binding service")
-    binding = await person.post("binding", "/bindings", {"uscc": unit_data["uscc"]}, expect=201)
-    await unit.post("binding", f"/unit/binding-requests/{binding['binding_id']}/approve", {"opinion": "同意。"},
-                    expect=200)
+    pair = await bound_fixture_pair(portal)
+    person, person_data = pair.person, pair.person_data
 
     async def eligible():
         answer = await person.get("application", "/eligibility", params={"call_id": call["call_id"]})

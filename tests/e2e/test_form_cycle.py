@@ -11,7 +11,14 @@ import aiohttp
 import pytest
 from pypdf import PdfReader
 
-from deploy.demo import STATUS_MATERIAL_APPROVED, STATUS_SUBMITTED, load_fixtures, upload, wait_for, wait_for_task
+from deploy.demo import (
+    STATUS_MATERIAL_APPROVED,
+    STATUS_SUBMITTED,
+    bound_fixture_pair,
+    upload,
+    wait_for,
+    wait_for_task,
+)
 from tests.e2e.conftest import ADMIN_PASSWORD
 from tests.support import Portal
 
@@ -39,28 +46,6 @@ async def under_review_seen(person: Portal, binding_id: str, count: int) -> None
     await wait_for(seen, f"the binding to show {count} application(s) under review")
 
 
-async def bound_applicant(portal: Portal) -> tuple[Portal, Portal, dict, dict]:
-    """Register a unit and a person from the fixtures, bind them and wait until the person may apply."""
-    person_data, unit_data = load_fixtures()
-    await portal.register_unit(unit_data)
-    unit = await portal.login(unit_data["uscc"], unit_data["password"])
-    await unit.put("binding", "/unit/profile", unit_data["profile"] | {
-        "unit_name": unit_data["unit_name"], "contact_name": unit_data["contact_name"],
-        "contact_phone": unit_data["contact_mobile"]})
-    await portal.register_person(person_data)
-    person = await portal.login(person_data["mobile"], person_data["password"])
-
-    async def unit_known():
-        status, _ = await person.request("GET", "binding", f"/units/{unit_data['uscc']}")
-        return status == 200
-
-    await wait_for(unit_known, "the unit to be known to the binding service")
-    binding = await person.post("binding", "/bindings", {"uscc": unit_data["uscc"]}, expect=201)
-    await unit.post("binding", f"/unit/binding-requests/{binding['binding_id']}/approve", {"opinion": "同意"},
-                    expect=200)
-    return person, unit, person_data, unit_data
-
-
 async def test_draft_to_approval_with_return(launched):
     async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=60)) as http:
         portal = Portal.through_gateway(http, launched["gateway"])
@@ -71,7 +56,8 @@ async def test_draft_to_approval_with_return(launched):
             "opens_at": (now - timedelta(minutes=1)).isoformat(), "closes_at": (now + timedelta(days=1)).isoformat()},
             expect=201)
         await admin.post("application", f"/calls/{call['call_id']}/publish", expect=200)
-        person, unit, person_data, _ = await bound_applicant(portal)
+        pair = await bound_fixture_pair(portal)
+        person, unit, person_data, binding_id = pair.person, pair.unit, pair.person_data, pair.binding_id
         form = person_data["application"]
 
         async def eligible():
@@ -121,7 +107,6 @@ async def test_draft_to_approval_with_return(launched):
                                   headers={"Idempotency-Key": str(uuid.uuid4())}, expect=200)
         assert first["snapshot_version"] == 1
         await status_of(person, application_id, STATUS_SUBMITTED)
-        binding_id = (await person.get("binding", "/bindings"))["items"][0]["binding_id"]
         await under_review_seen(person, binding_id, 1)
         under_review = await person.post("binding", f"/bindings/{binding_id}/unbind", expect=409)
         assert under_review["code"] == "binding.application_under_review"

@@ -11,7 +11,7 @@ import asyncio
 import pytest
 from aiohttp import web
 
-from deploy.demo import load_fixtures
+from deploy.demo import bound_fixture_pair
 from services.binding.app import create_app as create_binding_app
 from services.common.db import create_pool
 from tests.conftest import eventually, free_port
@@ -34,22 +34,8 @@ async def database(suite, test_settings):
 
 async def bound_draft(portal: Portal, admin: Portal) -> tuple[Portal, str, str]:
     """A person bound to a unit through the binding service, with a complete draft; return it and the ids."""
-    person_data, unit_data = load_fixtures()
-    await portal.register_unit(unit_data)
-    unit = await portal.login(unit_data["uscc"], unit_data["password"])
-    await unit.put("binding", "/unit/profile", unit_data["profile"] | {
-        "unit_name": unit_data["unit_name"], "contact_name": unit_data["contact_name"],
-        "contact_phone": unit_data["contact_mobile"]})
-    await portal.register_person(person_data)
-    person = await portal.login(person_data["mobile"], person_data["password"])
-
-    async def unit_known() -> bool:
-        status, _ = await person.request("GET", "binding", f"/units/{unit_data['uscc']}")
-        return status == 200
-
-    await eventually(unit_known, timeout=20)
-    binding = await person.post("binding", "/bindings", {"uscc": unit_data["uscc"]}, expect=201)
-    await unit.post("binding", f"/unit/binding-requests/{binding['binding_id']}/approve", {"opinion": "同意"})
+    pair = await bound_fixture_pair(portal)
+    person = pair.person
     call = await create_call(admin)
 
     async def eligible() -> bool:
@@ -60,7 +46,7 @@ async def bound_draft(portal: Portal, admin: Portal) -> tuple[Portal, str, str]:
     application = await start_application(person, call["call_id"])
     saved = await fill_modules(person, application["application_id"])
     await attach_required(person, application["application_id"], saved)
-    return person, application["application_id"], binding["binding_id"]
+    return person, application["application_id"], pair.binding_id
 
 
 async def submit(person: Portal, application_id: str) -> tuple[int, dict]:
