@@ -122,14 +122,16 @@ async def run_journey(portal: Portal, admin_password: str, admin_account: str = 
     }, expect=201)
     await admin.post("application", f"/calls/{call['call_id']}/publish", expect=200)
 
-    say(f"2. 推荐单位注册并首次登录 / unit registers and signs in: {unit_data['unit_name']}")
+    say(f"2. 推荐单位注册并首次登录 / unit registers and signs in: {unit_data['unit_name']}"
+        f" (统一社会信用代码 / credit code {unit_data['uscc']})")
     await portal.register_unit(unit_data)
     unit = await portal.login(unit_data["uscc"], unit_data["password"])
     profile = unit_data["profile"] | {"unit_name": unit_data["unit_name"], "contact_name": unit_data["contact_name"],
                                       "contact_phone": unit_data["contact_mobile"]}
     await unit.put("binding", "/unit/profile", profile)
 
-    say(f"3. 个人注册并登录 / applicant registers and signs in: {person_data['real_name']}")
+    say(f"3. 个人注册并登录 / applicant registers and signs in: {person_data['real_name']}"
+        f" (手机号码 / mobile {person_data['mobile']})")
     await portal.register_person(person_data)
     person = await portal.login(person_data["mobile"], person_data["password"])
 

@@ -77,7 +77,7 @@ async def close_call(request: web.Request) -> web.Response:
 
 
 @api.get("/calls", summary="List calls; open=true lists the published calls open now", response=CallList,
-         public=True)
+         public=True, query=CallQuery)
 async def list_calls(request: web.Request) -> web.Response:
     caller = request.get("principal")
     query = parse_query(request, CallQuery)

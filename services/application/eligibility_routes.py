@@ -14,7 +14,7 @@ from .routes import APPLICANT, api, load_published_call, pool
 
 
 @api.get("/eligibility", summary="Check each condition for applying to a call, with reasons and next steps",
-         response=Eligibility, roles=APPLICANT)
+         response=Eligibility, roles=APPLICANT, query=EligibilityQuery)
 async def check_eligibility(request: web.Request) -> web.Response:
     caller = principal(request)
     query = parse_query(request, EligibilityQuery)

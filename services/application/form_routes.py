@@ -30,7 +30,7 @@ async def list_dictionaries(request: web.Request) -> web.Response:
 
 
 @api.get("/dictionaries/{name}", summary="Options of one dictionary; ?q= keeps the labels that start with q",
-         response=DictionaryOut, public=True)
+         response=DictionaryOut, public=True, query=DictionaryQuery)
 async def get_dictionary(request: web.Request) -> web.Response:
     name = request.match_info["name"]
     query = parse_query(request, DictionaryQuery)

@@ -102,7 +102,7 @@ async def file_promotion(request: web.Request, body: PromotionCreate) -> web.Res
 
 @api.get("/promotion-requests",
          summary="List promotion requests, newest first: my own, or every request for the department",
-         response=PromotionList, roles=READERS)
+         response=PromotionList, roles=READERS, query=PromotionQuery)
 async def list_promotions(request: web.Request) -> web.Response:
     caller = principal(request)
     person_id = caller.user_id if caller.has_role("applicant") else None
@@ -145,7 +145,7 @@ def caller_unit(request: web.Request) -> str:
 
 
 @api.get("/unit/promotion-requests", summary="List the promotion requests filed through this unit",
-         response=PromotionList, roles=UNIT)
+         response=PromotionList, roles=UNIT, query=PromotionQuery)
 async def list_unit_promotions(request: web.Request) -> web.Response:
     return await page(request, uscc=caller_unit(request))
 

@@ -80,7 +80,7 @@ async def summary_source(request: web.Request, c: asyncpg.Connection, caller: Pr
 
 @api.get("/applications/{application_id}/summary.pdf",
          summary="The summary table (一览表) as a PDF; ?disposition=inline to preview",
-         roles=READERS)
+         roles=READERS, query=SummaryQuery)
 async def get_summary_pdf(request: web.Request) -> web.Response:
     caller = principal(request)
     application_id = path_id(request, "application_id", "application.not_found")

@@ -56,7 +56,7 @@ def request_view(row, language: str = "zh") -> BindingRequest:
 
 @api.get("/unit/binding-requests",
          summary="Page through this unit's binding requests, newest first; filter by status, search by name",
-         response=BindingRequestList, roles=UNIT_ROLES)
+         response=BindingRequestList, roles=UNIT_ROLES, query=RequestListQuery)
 async def list_binding_requests(request: web.Request) -> web.Response:
     uscc = caller_unit(request)
     query = parse_query(request, RequestListQuery)

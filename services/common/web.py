@@ -5,6 +5,7 @@ import functools
 import inspect
 import json
 import logging
+import re
 import time
 import uuid
 from collections.abc import Awaitable, Callable
@@ -56,6 +57,8 @@ class Operation:
     status: int
     roles: tuple[str, ...] | None
     public: bool
+    # The model the handler reads its query string with (`parse_query`), for the OpenAPI document.
+    query: type[BaseModel] | None = None
 
 
 @dataclass
@@ -67,11 +70,11 @@ class Api:
 
     def route(self, method: str, path: str, *, summary: str, body: type[BaseModel] | None = None,
               response: Any = None, status: int = 200, roles: tuple[str, ...] | None = None,
-              public: bool = False):
+              public: bool = False, query: type[BaseModel] | None = None):
         def decorate(handler: Handler) -> Handler:
             wrapped = _wrap(handler, body, roles, public)
             self.operations.append(Operation(method, path, wrapped, summary, body, response, status,
-                                             roles, public))
+                                             roles, public, query))
             return wrapped
         return decorate
 
@@ -95,6 +98,9 @@ class Api:
         paths: dict[str, Any] = {}
         for operation in self.operations:
             entry: dict[str, Any] = {"summary": operation.summary, "responses": {}}
+            parameters = _path_parameters(operation.path) + _query_parameters(operation.query)
+            if parameters:
+                entry["parameters"] = parameters
             if operation.body is not None:
                 entry["requestBody"] = {"required": True, "content": {
                     "application/json": {"schema": operation.body.model_json_schema()}}}
@@ -115,6 +121,23 @@ class Api:
             "components": {"securitySchemes": {"bearer": {"type": "http", "scheme": "bearer",
                                                           "bearerFormat": "JWT"}}},
         }
+
+
+_PATH_PARAMETER = re.compile(r"\{(\w+)(?::[^}]*)?\}")
+
+
+def _path_parameters(path: str) -> list[dict[str, Any]]:
+    return [{"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
+            for name in _PATH_PARAMETER.findall(path)]
+
+
+def _query_parameters(model: type[BaseModel] | None) -> list[dict[str, Any]]:
+    if model is None:
+        return []
+    schema = model.model_json_schema()
+    required = set(schema.get("required", []))
+    return [{"name": name, "in": "query", "required": name in required, "schema": field_schema}
+            for name, field_schema in schema.get("properties", {}).items()]
 
 
 def _wrap(handler: Handler, body_model: type[BaseModel] | None, roles: tuple[str, ...] | None,

@@ -16,7 +16,7 @@ from .schemas import FileReadsQuery, ReadList, ReadOut, ReadsQuery
 
 
 @api.get("/reads", summary="Who read the files of my application, newest first (?include_own=true for mine)",
-         response=ReadList, roles=("applicant",))
+         response=ReadList, roles=("applicant",), query=ReadsQuery)
 async def list_application_reads(request: web.Request) -> web.Response:
     caller = principal(request)
     query = parse_query(request, ReadsQuery)
@@ -32,7 +32,7 @@ async def list_application_reads(request: web.Request) -> web.Response:
 
 
 @api.get("/files/{file_id}/reads", summary="Who read one of my files, newest first", response=ReadList,
-         roles=("applicant",))
+         roles=("applicant",), query=FileReadsQuery)
 async def list_file_reads(request: web.Request) -> web.Response:
     caller = principal(request)
     query = parse_query(request, FileReadsQuery)

@@ -53,7 +53,7 @@ async def list_rules(request: web.Request) -> web.Response:
                                          for rule in kind_rules(request).values()]))
 
 
-@api.get("/files", summary="Files of one application", response=FileList)
+@api.get("/files", summary="Files of one application", response=FileList, query=ListQuery)
 async def list_application_files(request: web.Request) -> web.Response:
     caller = principal(request)
     query = parse_query(request, ListQuery)
@@ -77,7 +77,7 @@ async def get_file_metadata(request: web.Request) -> web.Response:
     return json_response(FileOut.from_row(row))
 
 
-@api.get("/files/{file_id}/content", summary="Content of one file (?disposition=inline to preview)")
+@api.get("/files/{file_id}/content", summary="Content of one file (?disposition=inline to preview)", query=ContentQuery)
 async def download_file(request: web.Request) -> web.StreamResponse:
     caller = principal(request)
     query = parse_query(request, ContentQuery)

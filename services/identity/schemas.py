@@ -177,8 +177,9 @@ class StaffCreation(Request):
 
 
 class SignIn(CaptchaAnswer):
-    # A person's mobile or ID number, a unit's 统一社会信用代码, or a staff account.
-    account: str = Field(min_length=1, max_length=64)
+    account: str = Field(min_length=1, max_length=64, description=(
+        "账号：个人用手机号码或身份证号，单位用统一社会信用代码，工作人员用账号 / a person's mobile or ID number,"
+        " a unit's unified social credit code, or a staff account"))
     password: str = Field(min_length=1, max_length=128)
     # The mobile app signs in with "app": only its sessions may scan QR sign-in tickets (扫码登录).
     channel: Literal["web", "app"] = "web"

@@ -47,7 +47,8 @@ _GRADE_RULE_TEXT = {
 }
 
 
-@api.get("/tasks", summary="List review tasks of the caller's queue", response=TaskList, roles=REVIEWER_ROLES)
+@api.get("/tasks", summary="List review tasks of the caller's queue", response=TaskList, roles=REVIEWER_ROLES,
+         query=TaskQuery)
 async def list_tasks(request: web.Request) -> web.Response:
     caller = principal(request)
     query = parse_query(request, TaskQuery)

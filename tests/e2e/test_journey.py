@@ -81,6 +81,14 @@ async def test_gateway_keeps_dotted_names_and_serves_merged_openapi(launched):
     assert jwks["keys"]
     assert "/api/v1/identity/me" in merged["paths"]
     assert not [path for path in merged["paths"] if "/internal/" in path]
+    submit = merged["paths"]["/api/v1/application/applications/{application_id}/submit"]["post"]
+    calls = merged["paths"]["/api/v1/application/calls"]["get"]
+    assert submit["parameters"] == [{"name": "application_id", "in": "path", "required": True,
+                                     "schema": {"type": "string"}}]
+    assert [(item["name"], item["in"]) for item in calls["parameters"]] == [("open", "query")]
+    templated = [(path, method) for path, operations in merged["paths"].items() if "{" in path
+                 for method, operation in operations.items() if not operation.get("parameters")]
+    assert templated == []
 
 
 async def test_service_problem_names_gateway_path(launched):

@@ -81,7 +81,7 @@ async def hand_over_unit(request: web.Request, body: UnitHandover) -> web.Respon
 
 
 @api.get("/audit-events", summary="Security audit trail, newest first (admins only); pass next_cursor as cursor"
-         " for older entries", response=AuditEvents, roles=ADMIN)
+         " for older entries", response=AuditEvents, roles=ADMIN, query=AuditQuery)
 async def list_audit_events(request: web.Request) -> web.Response:
     await active_caller(request)
     query = parse_query(request, AuditQuery)

@@ -33,7 +33,7 @@ async def get_captcha_answer(request: web.Request) -> web.Response:
 
 
 @api.get("/dev/sms", summary="SMS codes sent to a mobile, newest first (development only)",
-         response=DevSmsMessages, public=True)
+         response=DevSmsMessages, public=True, query=DevSmsQuery)
 async def list_sent_sms(request: web.Request) -> web.Response:
     query = parse_query(request, DevSmsQuery)
 
