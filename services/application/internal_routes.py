@@ -2,9 +2,9 @@
 
 Before the binding service ends a binding (解除绑定), it calls the unbinding check to learn whether
 the person has an application under review through that unit. The check and the person's submissions
-take the same lock, so a submission and an unbinding can no longer both succeed: either the submission comes
-first and the unbinding is refused, or the check comes first and the binding stops counting as bound
-until binding.unbound arrives (see projections.UNBINDING_HOLD).
+take the same lock, so a submission and an unbinding can no longer both succeed. When the submission
+comes first, the check rejects the unbinding. When the check comes first, the binding stops counting as
+bound until binding.unbound arrives (see projections.UNBINDING_HOLD).
 """
 
 import logging

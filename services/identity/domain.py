@@ -60,7 +60,7 @@ class AddressBudget:
         return datetime.fromtimestamp(now.timestamp() // seconds * seconds, tz=now.tzinfo)
 
 
-# A sign-in page asks for a captcha or a QR ticket about once per visitor and minute. The budgets leave
+# A sign-in page requests a captcha or a QR ticket about once per visitor and minute. The budgets leave
 # room for an office of people behind one NAT address while bounding the rows one address can create.
 ADDRESS_BUDGETS = {
     "captcha": AddressBudget(requests=60, window=timedelta(minutes=1)),

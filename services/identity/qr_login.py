@@ -75,7 +75,7 @@ async def scan_ticket(connection: asyncpg.Connection, ticket_id: str, caller: Pr
     """Record that the caller's app session scanned the ticket, and show the app which page asked."""
     row = await _ticket(connection, ticket_id)
     if await repository.sessions.session_channel(connection, uuid.UUID(caller.session_id)) != "app":
-        log.info("QR ticket %s scan by user %s refused: session %s is not an app session", row["id"],
+        log.info("QR ticket %s scan by user %s rejected: session %s is not an app session", row["id"],
                  caller.user_id, caller.session_id)
         raise ApiError(403, "identity.qr_app_session_required")
     _raise_on(domain.qr_scan_error(_state(row), caller.user_id, caller.session_id, at))

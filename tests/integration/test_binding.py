@@ -667,7 +667,7 @@ async def test_unbind_waits_for_review_to_finish(portal, bus, suite):
     application_id = str(uuid.uuid4())
 
     await deliver(bus, suite, submitted(application_id, me["user_id"], unit_data["uscc"]))
-    shown = await person.get("binding", f"/bindings/{requested['binding_id']}")
+    single = await person.get("binding", f"/bindings/{requested['binding_id']}")
     listed = (await person.get("binding", "/bindings"))["items"][0]
     _, under_review = await person.request("POST", "binding", unbind_path, expect=409)
     _, english = await person.request("POST", "binding", unbind_path, expect=409, headers={"Accept-Language": "en"})
@@ -677,7 +677,7 @@ async def test_unbind_waits_for_review_to_finish(portal, bus, suite):
     after_review = await person.get("binding", f"/bindings/{requested['binding_id']}")
     unbound = await person.post("binding", unbind_path, expect=200)
 
-    assert shown["applications_under_review"] == 1
+    assert single["applications_under_review"] == 1
     assert listed["applications_under_review"] == 1
     assert under_review["code"] == "binding.application_under_review"
     assert unit_data["unit_name"] in under_review["detail"]

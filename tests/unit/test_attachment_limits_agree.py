@@ -14,9 +14,9 @@ def test_every_entry_module_has_upload_rule():
 
 @pytest.mark.parametrize("module", ENTRY_MODULES)
 def test_limits_agree(module):
-    fewest, most = MODULES[module].attachments
+    min_count, max_count = MODULES[module].attachments
     rule = RULES[module]
 
     assert rule.entry_required
-    assert rule.min_count == fewest
-    assert rule.max_count == most
+    assert rule.min_count == min_count
+    assert rule.max_count == max_count
