@@ -34,8 +34,21 @@ from tests.support import Portal
 _TEST_NETWORK = ipaddress.ip_network("198.18.0.0/15")
 
 
+# Addresses for tests that use up a per-address limit (SMS codes, sign-in failures, captcha budgets).
+# They come from the documentation networks of RFC 5737, which random_address never returns, and each
+# is handed out once per run, so no other test can draw an address whose limit is used up.
+_EXHAUSTED_NETWORKS = (ipaddress.ip_network("198.51.100.0/24"), ipaddress.ip_network("203.0.113.0/24"))
+_exhausted_addresses = [str(address) for network in _EXHAUSTED_NETWORKS for address in network.hosts()]
+random.shuffle(_exhausted_addresses)
+
+
 def random_address() -> str:
     return str(_TEST_NETWORK[random.randrange(1, _TEST_NETWORK.num_addresses - 1)])
+
+
+def address_to_exhaust() -> str:
+    """Return an address of its own for a test that uses up a per-address limit."""
+    return _exhausted_addresses.pop()
 
 
 def portal_at(http, url: str, address: str | None = None, language: str = "zh-CN") -> Portal:

@@ -9,7 +9,7 @@ import time
 import pytest
 
 from services.identity import domain
-from tests.integration.identity_support import english, portal_at, random_address
+from tests.integration.identity_support import address_to_exhaust, english, portal_at, random_address
 from tests.support import Portal
 
 ENDPOINTS = [("captcha", "GET", "/captcha", 200), ("qr_ticket", "POST", "/qr-tickets", 201)]
@@ -31,7 +31,7 @@ async def start_of_a_window(seconds_needed: float = 20) -> None:
 @pytest.mark.parametrize(("action", "method", "path", "created"), ENDPOINTS)
 async def test_budget_spent_then_429(action, method, path, created, suite, http, test_settings):
     budget = domain.ADDRESS_BUDGETS[action].requests
-    caller = portal_at(http, test_settings.identity_url, random_address())
+    caller = portal_at(http, test_settings.identity_url, address_to_exhaust())
     neighbour = portal_at(http, test_settings.identity_url, random_address())
     await start_of_a_window()
 
@@ -48,7 +48,7 @@ async def test_budget_spent_then_429(action, method, path, created, suite, http,
 
 
 async def test_budget_message_in_english(suite, http, test_settings):
-    caller = english(portal_at(http, test_settings.identity_url, random_address()))
+    caller = english(portal_at(http, test_settings.identity_url, address_to_exhaust()))
     await start_of_a_window()
 
     for _ in range(domain.ADDRESS_BUDGETS["qr_ticket"].requests):

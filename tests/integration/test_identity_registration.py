@@ -14,12 +14,12 @@ from services.common.service import pool_key
 from services.common.validators import id_number_check_char, uscc_check_char
 from services.identity.crypto import hash_token
 from tests.integration.identity_support import (
+    address_to_exhaust,
     age_sms_codes,
     english,
     expire_registration_token,
     mobile_hash,
     portal_at,
-    random_address,
     registration_body,
     without_request,
 )
@@ -498,7 +498,7 @@ async def test_sms_code_limit_per_mobile_per_day(portal, identity_app):
 
 
 async def test_sms_code_limit_per_address_per_day(portal, suite, http, test_settings):
-    address = random_address()
+    address = address_to_exhaust()
     same_network = portal_at(http, test_settings.identity_url, address)
     for _ in range(50):
         status, _ = await request_code(same_network, random_mobile())

@@ -13,6 +13,7 @@ from aiohttp import web
 from services.common.service import pool_key
 from services.identity.clients import TrustedProxies
 from tests.integration.identity_support import (
+    address_to_exhaust,
     audit_events,
     lift_sign_in_blocks,
     on_new_port,
@@ -197,7 +198,7 @@ async def test_sign_in_needs_captcha_before_password(portal, identity_app):
 
 
 async def test_address_throttled_after_twenty_failures(portal, http, test_settings, identity_app):
-    address = random_address()
+    address = address_to_exhaust()
     guesser = portal_at(http, test_settings.identity_url, address)
     person, _ = await registered(portal)
 
@@ -218,7 +219,7 @@ async def test_address_throttled_after_twenty_failures(portal, http, test_settin
 
 
 async def test_address_failures_not_cleared_by_own_success(portal, http, test_settings):
-    address = random_address()
+    address = address_to_exhaust()
     guesser = portal_at(http, test_settings.identity_url, address)
     own, _ = await registered(guesser)
 
