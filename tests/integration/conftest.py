@@ -1,6 +1,7 @@
 """Fixtures shared by the integration tests of several services."""
 
 import pytest
+from aiohttp import web
 
 from services.common.bus import Bus
 from tests.support import Portal
@@ -19,3 +20,9 @@ async def bus(test_settings):
 async def admin(portal, test_settings) -> Portal:
     """The first admin, signed in through the module's `portal`."""
     return await portal.login(test_settings.admin_account, test_settings.admin_password)
+
+
+@pytest.fixture
+def identity_app(suite) -> web.Application:
+    """The identity service of the run's suite, for reading and adjusting its tables."""
+    return suite["identity"]

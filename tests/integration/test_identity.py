@@ -37,11 +37,6 @@ def portal(suite, http, test_settings) -> Portal:
     return portal_at(http, test_settings.identity_url)
 
 
-@pytest.fixture
-def identity_app(suite) -> web.Application:
-    return suite["identity"]
-
-
 # Registration and sign-in
 
 

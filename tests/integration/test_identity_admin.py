@@ -6,7 +6,6 @@ Run with TALENT_TEST_SERVICES=identity.
 import uuid
 
 import pytest
-from aiohttp import web
 
 from tests.integration.identity_support import (
     age_sms_codes,
@@ -26,11 +25,6 @@ STAFF_PASSWORD = "Review#2026dept"
 @pytest.fixture
 def portal(suite, http, test_settings) -> Portal:
     return portal_at(http, test_settings.identity_url)
-
-
-@pytest.fixture
-def identity_app(suite) -> web.Application:
-    return suite["identity"]
 
 
 async def new_staff(admin: Portal, role: str = "department_reviewer") -> tuple[str, str]:

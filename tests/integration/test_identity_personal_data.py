@@ -10,7 +10,6 @@ import logging
 import os
 
 import pytest
-from aiohttp import web
 
 from services.common.service import pool_key
 from services.common.settings import SettingsError
@@ -33,11 +32,6 @@ from tests.support import Portal, new_person
 @pytest.fixture
 def portal(suite, http, test_settings) -> Portal:
     return portal_at(http, test_settings.identity_url)
-
-
-@pytest.fixture
-def identity_app(suite) -> web.Application:
-    return suite["identity"]
 
 
 def new_data_key() -> str:

@@ -26,11 +26,6 @@ def page(suite, http, test_settings) -> Portal:
     return portal_at(http, test_settings.identity_url, "198.18.7.7")
 
 
-@pytest.fixture
-def identity_app(suite) -> web.Application:
-    return suite["identity"]
-
-
 async def app_session(portal: Portal) -> tuple[dict, str, Portal]:
     """A person signed in on the mobile app."""
     person = new_person()

@@ -8,7 +8,6 @@ import random
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
-from aiohttp import web
 
 from services.common.service import pool_key
 from services.common.validators import id_number_check_char, uscc_check_char
@@ -31,11 +30,6 @@ USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 @pytest.fixture
 def portal(suite, http, test_settings) -> Portal:
     return portal_at(http, test_settings.identity_url)
-
-
-@pytest.fixture
-def identity_app(suite) -> web.Application:
-    return suite["identity"]
 
 
 def id_number_born(birth: date) -> str:

@@ -26,11 +26,6 @@ def portal(suite, http, test_settings) -> Portal:
     return portal_at(http, test_settings.identity_url)
 
 
-@pytest.fixture
-def identity_app(suite) -> web.Application:
-    return suite["identity"]
-
-
 async def registered_person(portal: Portal, app: web.Application) -> tuple[dict, str]:
     person = new_person()
     user_id = await portal.register_person(person)

@@ -8,7 +8,6 @@ import ipaddress
 import uuid
 
 import pytest
-from aiohttp import web
 
 from services.common.service import pool_key
 from services.identity.clients import TrustedProxies
@@ -31,11 +30,6 @@ WRONG = "Wrong#2026pass"
 @pytest.fixture
 def portal(suite, http, test_settings) -> Portal:
     return portal_at(http, test_settings.identity_url)
-
-
-@pytest.fixture
-def identity_app(suite) -> web.Application:
-    return suite["identity"]
 
 
 async def registered(portal: Portal) -> tuple[dict, str]:

@@ -14,7 +14,6 @@ from datetime import UTC, datetime, timedelta
 
 import jwt
 import pytest
-from aiohttp import web
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from services.common.auth import TokenVerifier
@@ -37,11 +36,6 @@ from tests.support import Portal, new_person
 @pytest.fixture
 def portal(suite, http, test_settings) -> Portal:
     return portal_at(http, test_settings.identity_url)
-
-
-@pytest.fixture
-def identity_app(suite) -> web.Application:
-    return suite["identity"]
 
 
 async def signed_in_person(portal: Portal) -> tuple[dict, Portal]:
