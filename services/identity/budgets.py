@@ -25,8 +25,11 @@ async def spend(connection: asyncpg.Connection, identity: Identity, client: Clie
     budget = domain.ADDRESS_BUDGETS[action]
     window_start = budget.window_start(now)
     address_hash = identity.cipher.lookup_hash("address", client.address)
-    await repository.budgets.delete_windows_before(connection, window_start - budget.window)
     requests = await repository.budgets.count_request(connection, action, address_hash, window_start)
+    if requests == 1:
+        # Pruning once per new window of an address, not on every request, keeps the table to the rows
+        # of the current and the previous window of every address.
+        await repository.budgets.delete_windows_before(connection, window_start - budget.window)
     if requests > budget.requests:
         wait = domain.wait_seconds(window_start + budget.window, now)
         log.warning("%s budget of a client address used up (%d requests); next request in %d s",
