@@ -1,6 +1,6 @@
 """The application form (信息填报): its modules, their fields and the rules between fields, as data.
 
-Each module is saved on its own. A list module holds entries (经历), each with a server-assigned
+Each module is saved on its own. A list module contains entries (经历), each with a server-assigned
 `entry_id` that stays the same across saves and that the files service uses to attach files to the
 entry. Types are checked when a module is saved; whether a field is filled in, the limits and the
 conditional rules are checked by 数据验证 (see validation.py), so that a half-filled draft can be saved.
@@ -223,9 +223,9 @@ def module_label(module: str, language: str) -> str:
 
 @dataclass(frozen=True)
 class Requirement:
-    """When `field` holds one of `values`, the fields in `requires` must be filled in.
+    """When `field` has one of `values`, the fields in `requires` must be filled in.
 
-    When `field` holds another value they do not apply, and saving drops them, so that no stale value
+    When `field` has another value they do not apply, and saving drops them, so that no stale value
     reaches reviewers. While `field` is empty nothing is required or dropped.
     """
 
@@ -262,7 +262,7 @@ def derive_basic_info(content: dict[str, Any], real_name: str | None, unit_natur
 
 
 def drop_unneeded(content: dict[str, Any]) -> dict[str, Any]:
-    """Remove the conditional fields whose deciding field holds a value that does not need them."""
+    """Remove the conditional fields whose deciding field has a value that does not need them."""
     kept = dict(content)
     for requirement in REQUIREMENTS:
         value = content.get(requirement.field)

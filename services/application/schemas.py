@@ -220,7 +220,7 @@ class FieldOut(BaseModel):
     dictionary: str | None
     required: bool
     read_only: bool
-    # Required only when another field holds certain values; the rule, in words.
+    # Required only when another field has certain values; the rule, in words.
     required_when: str | None
 
 

@@ -20,7 +20,7 @@ _SCHEMA_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 
 
 class DatabaseUnavailable(Exception):
-    """PostgreSQL cannot be reached or did not answer in time."""
+    """PostgreSQL cannot be reached or did not respond in time."""
 
 
 async def create_pool(dsn: str, schema: str, *, size: int = 10, timeout: float = 5.0) -> asyncpg.Pool:

@@ -183,7 +183,7 @@ DATABASE_DOWN_ERRORS = (OSError, TimeoutError, asyncpg.InterfaceError,
 
 
 class DependencyUnavailable(Exception):
-    """A backing system (S3, another service) did not answer; rendered as 503."""
+    """A backing system (S3, another service) did not respond; rendered as 503."""
 
     def __init__(self, dependency: str) -> None:
         super().__init__(dependency)

@@ -1,4 +1,4 @@
-"""Who may read or change which file, without I/O.
+"""Access rules for reading and changing files, without I/O.
 
 A file belongs to one slot of an application: a kind, plus an entry for the module kinds. Its
 applicant reads it at any time and changes the slot only while the application service lists the

@@ -95,5 +95,5 @@ class TokenIssuer:
 
 
 def new_secret() -> str:
-    """A 256-bit random secret as URL-safe text: refresh tokens and QR poll secrets."""
+    """Return a 256-bit random secret as URL-safe text, for refresh tokens and QR poll secrets."""
     return secrets.token_urlsafe(32)

@@ -72,7 +72,7 @@ async def test_each_condition_fails_then_passes(launched):
         # Before: every condition fails, each with its reason and next step, and no draft can start.
         before = await until(person, call_id, "not_recently_graded", False)
         english = await conditions(person, call_id, "en")
-        status, refused = await person.request("POST", "application", "/applications", json={"call_id": call_id})
+        status, rejected = await person.request("POST", "application", "/applications", json={"call_id": call_id})
         assert datetime.now(UTC) < opens_at
         assert before["*"]["eligible"] is False
         assert failing(before) == CONDITIONS
@@ -86,8 +86,8 @@ async def test_each_condition_fails_then_passes(launched):
         assert english["unit_bound"]["reason"] == "Not bound to a recommending unit"
         assert english["call_open"]["reason"].startswith("The call")
         assert status == 422
-        assert refused["code"] == "application.not_eligible"
-        assert [item["code"] for item in refused["conditions"] if not item["passed"]] == CONDITIONS
+        assert rejected["code"] == "application.not_eligible"
+        assert [item["code"] for item in rejected["conditions"] if not item["passed"]] == CONDITIONS
 
         # 1. The call opens at its second.
         opened = await until(person, call_id, "call_open", True)

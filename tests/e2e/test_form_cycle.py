@@ -83,9 +83,9 @@ async def test_draft_to_approval_with_return(launched):
                 ("achievements", "text", "application.field_required"),
                 ("materials", "id_card", "application.attachment_missing"),
                 ("materials", "introduction_agreement", "application.attachment_missing")} <= found
-        refused = await person.post("application", f"{base}/submit", {"pledge": True}, expect=422)
-        assert refused["code"] == "application.validation_failed"
-        assert refused["errors"] == failed["errors"]
+        rejected = await person.post("application", f"{base}/submit", {"pledge": True}, expect=422)
+        assert rejected["code"] == "application.validation_failed"
+        assert rejected["errors"] == failed["errors"]
 
         # Fixed: every module saved, the photo, the 材料附件 and each entry's files uploaded.
         saved = {}
@@ -122,7 +122,7 @@ async def test_draft_to_approval_with_return(launched):
         assert detail["returned"]["opinion"].startswith("学历信息与证书不一致")
         assert detail["returned"]["module_labels"] == ["学习经历", "创新创业成果（突出业绩）"]
 
-        # Only the ticked modules can change; the others and the 材料附件 are refused.
+        # Only the ticked modules can change; the others and the 材料附件 are rejected.
         for module in ("basic_info", "work_experience", "honors"):
             status, body = await person.request("PUT", "application", f"{base}/modules/{module}",
                                                 json=form[module], headers={"If-Match": "*"})

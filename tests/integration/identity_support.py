@@ -1,7 +1,7 @@
 """Helpers shared by the identity tests (test_identity*.py); this module contains no tests.
 
 Each test gets its own client address. The tests call identity from 127.0.0.1, which is a trusted
-proxy by default, so the X-Forwarded-For header they send stands in for the gateway's. It names the
+proxy by default, so the X-Forwarded-For header they send takes the place of the gateway's. It names the
 address that the per-address limits and the audit trail see.
 """
 

@@ -1,6 +1,6 @@
 """The binding service with identity, against the real PostgreSQL and RabbitMQ.
 
-Run with TALENT_TEST_SERVICES=identity,binding,application (or all services): an unbinding asks the
+Run with TALENT_TEST_SERVICES=identity,binding,application (or all services): an unbinding calls the
 application service first.
 """
 

@@ -132,14 +132,14 @@ async def test_call_closes_at_its_second(portal, bus, database, admin):
     seen_closed_at = await eventually(closed, timeout=15)
 
     assert seen_closed_at >= closes_at
-    status, refused_draft = await try_start(latecomer, call["call_id"])
+    status, rejected_draft = await try_start(latecomer, call["call_id"])
     assert status == 422
-    assert failed_conditions(refused_draft) == ["call_open"]
-    assert "已截止" in refused_draft["conditions"][0]["reason"]
-    status, refused_submit = await submit(early_bird, draft["application_id"])
+    assert failed_conditions(rejected_draft) == ["call_open"]
+    assert "已截止" in rejected_draft["conditions"][0]["reason"]
+    status, rejected_submit = await submit(early_bird, draft["application_id"])
     assert status == 422
-    assert refused_submit["code"] == "application.not_eligible"
-    assert failed_conditions(refused_submit) == ["call_open"]
+    assert rejected_submit["code"] == "application.not_eligible"
+    assert failed_conditions(rejected_submit) == ["call_open"]
 
 
 # Eligibility from the projections

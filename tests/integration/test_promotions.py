@@ -78,7 +78,7 @@ async def test_promotion_flow_unlocks_application(portal, bus, database, admin, 
 
     try:
         blocked = await eligibility(applicant, call["call_id"])
-        status, refused = await try_start(applicant, call["call_id"])
+        status, rejected_start = await try_start(applicant, call["call_id"])
         filed = await file_request(applicant)
         at_unit = await eligibility(applicant, call["call_id"])
         unit_list = await unit.get("application", "/unit/promotion-requests", params={"status": "pending_unit"})
@@ -110,7 +110,7 @@ async def test_promotion_flow_unlocks_application(portal, bus, database, admin, 
     assert "三年内不能再次申报" in blocked["not_recently_graded"]["reason"]
     assert "晋级申报申请" in blocked["not_recently_graded"]["next_step"]
     assert status == 422
-    assert [c["code"] for c in refused["conditions"] if not c["passed"]] == ["not_recently_graded"]
+    assert [c["code"] for c in rejected_start["conditions"] if not c["passed"]] == ["not_recently_graded"]
     assert (filed["status"], filed["status_label"]) == ("pending_unit", "待推荐单位审核")
     assert (filed["uscc"], filed["unit_name"]) == (unit_data["uscc"], unit_data["unit_name"])
     assert (filed["current_class"], filed["current_level"]) == ("C", 2)

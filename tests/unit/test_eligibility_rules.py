@@ -128,8 +128,8 @@ def test_evaluate_lists_four_conditions_in_order():
     assert [item.code for item in conditions] == ["call_open", "unit_bound", "unit_profile_complete",
                                                   "not_recently_graded"]
     assert all(item.passed for item in conditions)
-    refused = evaluate_eligibility(CALL, ELIGIBLE, at("2026-07-01 00:00:00"))
-    assert [item.code for item in refused if not item.passed] == ["call_open"]
+    blocked = evaluate_eligibility(CALL, ELIGIBLE, at("2026-07-01 00:00:00"))
+    assert [item.code for item in blocked if not item.passed] == ["call_open"]
 
 
 def test_grading_compared_by_beijing_date():
